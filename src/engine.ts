@@ -1,0 +1,315 @@
+import { InputError, type Issue } from './errors.js';
+import type { Policy, LoadedCap } from './policy/types.js';
+import type { Action, Because, Scope } from './schema/actions.js';
+import { EventSchema, type SpendEvent } from './schema/events.js';
+import { SubscriberProfileSchema, type SubscriberProfile } from './schema/profile.js';
+import { STATE_VERSION, SubscriberStateSchema, type SubscriberState } from './schema/state.js';
+import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
+import { advanceClock, applyEvent, cycleAt } from './ledger/ledger.js';
+import { checkEvent } from './ledger/check-event.js';
+import { capFacts, caplessFacts, eventContext, subscriberFacts, type EventContext } from './ledger/facts.js';
+import { RuleGroupEvaluator } from './rules/engine.js';
+import { explainCondition } from './rules/conditions.js';
+import { reconcile, type Evaluation } from './reconcile/reconcile.js';
+import { buildActions, becauseOf, describeLift } from './explain/actions.js';
+import { describeScope, explainConditions } from './explain/describe.js';
+import { liftOptions, type LiftOptions } from './explain/lift.js';
+
+/** The result of processing one event: what happened to it, the new state, and the actions to take. */
+export type Decision =
+  | { readonly outcome: 'applied'; readonly state: SubscriberState; readonly actions: readonly Action[]; readonly issues?: readonly Issue[] }
+  | { readonly outcome: 'late'; readonly state: SubscriberState; readonly actions: readonly Action[]; readonly issues: readonly Issue[] }
+  | { readonly outcome: 'duplicate'; readonly state: SubscriberState; readonly actions: readonly Action[] }
+  | { readonly outcome: 'rejected'; readonly state: SubscriberState; readonly actions: readonly Action[]; readonly issues: readonly Issue[] };
+
+/** What happened to one event of a batch (without its state: `run` returns final states once). */
+export interface BatchDecision {
+  readonly eventId: string | null;
+  readonly subscriberId: string | null;
+  readonly outcome: Decision['outcome'];
+  readonly actions: readonly Action[];
+  readonly issues?: readonly Issue[];
+}
+
+/** The result of `run`: a decision per event in input order, and the final state per subscriber. */
+export interface BatchResult {
+  readonly decisions: readonly BatchDecision[];
+  readonly states: Readonly<Record<string, SubscriberState>>;
+}
+
+/** A restriction in force, explained for a care agent. */
+export interface RestrictionExplanation {
+  readonly capId: string;
+  readonly ruleId: string;
+  readonly kind: 'block' | 'throttle';
+  readonly scope: Scope;
+  readonly kbps?: number;
+  /** When it was imposed (ISO 8601, UTC). */
+  readonly since: string;
+  readonly because: Because;
+  readonly lift: LiftOptions;
+  /** One sentence: what, why, and what lifts it. */
+  readonly text: string;
+}
+
+/** Why a subscriber is restricted right now, and what lifts it. */
+export interface Explanation {
+  readonly subscriberId: string;
+  /** The state's clock (ISO 8601, UTC), or null before any event. */
+  readonly at: string | null;
+  readonly restricted: boolean;
+  readonly restrictions: readonly RestrictionExplanation[];
+  /** Each cap's facts now. */
+  readonly caps: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly text: string;
+}
+
+/** A spendcap engine bound to one policy. */
+export interface SpendcapEngine {
+  readonly policy: Policy;
+  /** A fresh state for a subscriber; throws `InputError` for an invalid profile. */
+  init(profile: SubscriberProfile): SubscriberState;
+  /** Applies one event. Never throws for bad input: it comes back `rejected` with the state unchanged. */
+  process(state: SubscriberState, event: unknown): Promise<Decision>;
+  /** Many subscribers' events; each subscriber's order is kept. */
+  run(
+    events: Iterable<unknown>,
+    profiles: Iterable<SubscriberProfile> | Readonly<Record<string, SubscriberProfile>>,
+    states?: Readonly<Record<string, SubscriberState>>,
+  ): Promise<BatchResult>;
+  /** Why this subscriber is restricted right now, and what lifts it. */
+  explain(state: SubscriberState): Explanation;
+}
+
+const EVENT_CONTEXT: IssueContext = { knownKeys: collectKeys(EventSchema), valueCodes: { type: 'invalid_value' } };
+const STATE_CONTEXT: IssueContext = { knownKeys: collectKeys(SubscriberStateSchema) };
+
+/**
+ * Creates an engine for a loaded policy.
+ *
+ * @example
+ * const engine = createEngine(loadPolicy(json));
+ * let state = engine.init({ subscriberId: 's1', homeCountry: 'PL', timeZone: 'Europe/Warsaw', cycleAnchorDay: 1 });
+ * const decision = await engine.process(state, event);
+ * state = decision.state;
+ */
+export function createEngine(policy: Policy): SpendcapEngine {
+  if (policy?.kind !== 'spendcap.policy') {
+    throw new InputError('policy', [
+      { code: 'invalid_type', path: '$', message: 'expected a policy from loadPolicy()', severity: 'error' },
+    ]);
+  }
+  const evaluators = new Map<string, RuleGroupEvaluator>();
+  for (const cap of policy.caps) if (cap.rules.length > 0) evaluators.set(cap.id, new RuleGroupEvaluator(cap.rules));
+  const caplessEvaluator = policy.caplessRules.length > 0 ? new RuleGroupEvaluator(policy.caplessRules) : null;
+
+  function init(profile: SubscriberProfile): SubscriberState {
+    const parsed = SubscriberProfileSchema.safeParse(profile);
+    if (!parsed.success) throw new InputError('subscriber profile', issuesFromZod(parsed.error.issues, profile, STATE_CONTEXT));
+    const p = parsed.data;
+    return {
+      version: STATE_VERSION,
+      policy: { id: policy.id, version: policy.version },
+      profile: p,
+      clock: null,
+      location: { country: p.homeCountry, zone: 'home', at: null },
+      caps: {},
+      overrides: {},
+      disputes: {},
+      restrictions: [],
+      notices: {},
+      seen: {},
+    };
+  }
+
+  async function evaluate(draft: SubscriberState, context: EventContext, now: number): Promise<Evaluation[]> {
+    const subscriber = subscriberFacts(draft, context, now);
+    const evaluations: Evaluation[] = [];
+    for (const cap of policy.caps) {
+      const facts = capFacts(draft, cap, subscriber, now);
+      const evaluator = evaluators.get(cap.id);
+      const matched = evaluator === undefined ? new Set<string>() : await evaluator.matches(facts);
+      evaluations.push({ cap, rules: cap.rules, facts, matched, window: draft.caps[cap.id]!.cur!.key });
+    }
+    if (caplessEvaluator !== null) {
+      const facts = caplessFacts(subscriber);
+      const matched = await caplessEvaluator.matches(facts);
+      evaluations.push({ cap: null, rules: policy.caplessRules, facts, matched, window: cycleAt(draft, now).key });
+    }
+    return evaluations;
+  }
+
+  async function process(state: SubscriberState, input: unknown): Promise<Decision> {
+    const reject = (issues: Issue[]): Decision => ({ outcome: 'rejected', state, actions: [], issues });
+    const stateIssues = checkState(state, policy);
+    if (stateIssues.length > 0) return reject(stateIssues);
+    let parsed;
+    try {
+      parsed = EventSchema.safeParse(input);
+    } catch (error) {
+      return reject([{ code: 'invalid_type', path: '$', message: `unreadable event: ${(error as Error).message}`, severity: 'error' }]);
+    }
+    if (!parsed.success) return reject(issuesFromZod(parsed.error.issues, input, EVENT_CONTEXT));
+    const event = parsed.data;
+    if (Object.prototype.hasOwnProperty.call(state.seen, event.id)) return { outcome: 'duplicate', state, actions: [] };
+    const at = Date.parse(event.at);
+    const eventIssues = checkEvent(state, policy, event, at);
+    if (eventIssues.length > 0) return reject(eventIssues);
+
+    const draft = structuredClone(state);
+    const now = Math.max(draft.clock ?? at, at);
+    const rolled = advanceClock(draft, policy, now);
+    const applied = applyEvent(draft, policy, event, at);
+    if (applied.late) {
+      const note: Issue = {
+        code: 'late_event',
+        path: '$.at',
+        message: `${event.at} is before the current billing cycle (from ${cycleAt(draft, now).key}): counted in its own window; no restriction of the current window changes`,
+        severity: 'warning',
+      };
+      return { outcome: 'late', state: draft, actions: [], issues: [note, ...applied.notes] };
+    }
+    const context = eventContext(policy, draft, event, applied.previousZone, applied.zoneChanged);
+    const evaluations = await evaluate(draft, context, now);
+    const changes = reconcile(draft, evaluations, { event, zoneChanged: applied.zoneChanged, rolled }, now);
+    const actions = buildActions({ policy, state: draft, event, now }, evaluations, changes);
+    return applied.notes.length > 0
+      ? { outcome: 'applied', state: draft, actions, issues: applied.notes }
+      : { outcome: 'applied', state: draft, actions };
+  }
+
+  async function run(
+    events: Iterable<unknown>,
+    profiles: Iterable<SubscriberProfile> | Readonly<Record<string, SubscriberProfile>>,
+    initial: Readonly<Record<string, SubscriberState>> = {},
+  ): Promise<BatchResult> {
+    const profileById = new Map<string, SubscriberProfile>();
+    const list = Symbol.iterator in Object(profiles) ? (profiles as Iterable<SubscriberProfile>) : Object.values(profiles);
+    for (const profile of list) profileById.set(profile.subscriberId, profile);
+    const states: Record<string, SubscriberState> = { ...initial };
+    const decisions: BatchDecision[] = [];
+    let index = 0;
+    for (const input of events) {
+      const path = `$[${index++}]`;
+      const record = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+      const subscriberId = typeof record['subscriberId'] === 'string' ? record['subscriberId'] : null;
+      const eventId = typeof record['id'] === 'string' ? record['id'] : null;
+      let state = subscriberId === null ? undefined : states[subscriberId];
+      if (state === undefined && subscriberId !== null) {
+        const profile = profileById.get(subscriberId);
+        if (profile !== undefined) {
+          try {
+            state = init(profile);
+          } catch (error) {
+            const issues = (error as InputError).issues ?? [];
+            decisions.push({ eventId, subscriberId, outcome: 'rejected', actions: [], issues: issues.map((i) => ({ ...i, path: `profile ${subscriberId} ${i.path}` })) });
+            continue;
+          }
+        }
+      }
+      if (state === undefined) {
+        const message = subscriberId === null ? "missing 'subscriberId'" : `no profile for subscriber '${subscriberId}'`;
+        decisions.push({ eventId, subscriberId, outcome: 'rejected', actions: [], issues: [{ code: subscriberId === null ? 'missing_key' : 'subscriber_mismatch', path: `${path}.subscriberId`, message, severity: 'error' }] });
+        continue;
+      }
+      const decision = await process(state, input);
+      states[subscriberId!] = decision.state;
+      decisions.push({
+        eventId,
+        subscriberId,
+        outcome: decision.outcome,
+        actions: decision.actions,
+        ...('issues' in decision && decision.issues !== undefined ? { issues: decision.issues } : {}),
+      });
+    }
+    return { decisions, states };
+  }
+
+  function explain(state: SubscriberState): Explanation {
+    const issues = checkState(state, policy);
+    if (issues.length > 0) throw new InputError('state', issues);
+    const now = state.clock;
+    const caps: Record<string, Record<string, unknown>> = {};
+    const restrictions: RestrictionExplanation[] = [];
+    if (now !== null) {
+      const context: EventContext = { type: 'tick', service: null, zone: null, previousZone: state.location.zone, zoneChanged: false };
+      const subscriber = subscriberFacts(state, context, now);
+      for (const cap of policy.caps) {
+        if (state.caps[cap.id]?.cur == null) continue;
+        caps[cap.id] = capFacts(state, cap, subscriber, now);
+      }
+      for (const restriction of state.restrictions) {
+        const cap = policy.capById.get(restriction.capId);
+        const rule = cap?.rules.find((r) => r.name === restriction.ruleId);
+        if (cap === undefined || rule === undefined || state.caps[cap.id]?.cur == null) continue;
+        restrictions.push(explainRestriction(state, cap, restriction, rule, subscriber, now));
+      }
+    }
+    const text =
+      restrictions.length === 0
+        ? `${state.profile.subscriberId} has no restriction.`
+        : restrictions.map((r) => r.text).join(' ');
+    return {
+      subscriberId: state.profile.subscriberId,
+      at: now === null ? null : new Date(now).toISOString(),
+      restricted: restrictions.length > 0,
+      restrictions,
+      caps,
+      text,
+    };
+  }
+
+  function explainRestriction(
+    state: SubscriberState,
+    cap: LoadedCap,
+    restriction: SubscriberState['restrictions'][number],
+    rule: LoadedCap['rules'][number],
+    subscriber: ReturnType<typeof subscriberFacts>,
+    now: number,
+  ): RestrictionExplanation {
+    const totals = state.caps[cap.id]!.cur!;
+    const facts = capFacts(state, cap, subscriber, now);
+    const evaluation: Evaluation = { cap, rules: cap.rules, facts, matched: new Set(), window: totals.key };
+    const dc = { policy, cap, locale: 'en' };
+    const lift = liftOptions(rule, cap, totals, facts, state.profile.homeCountry);
+    const holds = explainCondition(rule.conditions, facts);
+    const reason = explainConditions(holds, true, dc);
+    const scopeText = describeScope(restriction.scope, policy);
+    const verb = restriction.kind === 'block' ? 'is blocked' : `is slowed to ${restriction.kbps} kbps`;
+    const howToLift = describeLift(lift, { policy, state, event: { type: 'tick', id: '', subscriberId: state.profile.subscriberId, at: new Date(now).toISOString() }, now }, undefined, dc);
+    const text = `${scopeText.charAt(0).toUpperCase()}${scopeText.slice(1)} ${verb} since ${new Date(restriction.since).toISOString()} because ${reason}. ${howToLift}`;
+    return {
+      capId: restriction.capId,
+      ruleId: restriction.ruleId,
+      kind: restriction.kind,
+      scope: restriction.scope,
+      ...(restriction.kbps !== undefined ? { kbps: restriction.kbps } : {}),
+      since: new Date(restriction.since).toISOString(),
+      because: becauseOf(rule, evaluation, text),
+      lift,
+      text,
+    };
+  }
+
+  return { policy, init, process, run, explain };
+}
+
+/**
+ * The checks a stored state must pass before an event is applied to it: its shape and version, and
+ * that it was made under this policy's id.
+ */
+function checkState(state: unknown, policy: Policy): Issue[] {
+  const parsed = SubscriberStateSchema.safeParse(state);
+  if (!parsed.success) {
+    return issuesFromZod(parsed.error.issues, state, STATE_CONTEXT).map((i) => ({
+      ...i,
+      code: 'invalid_state',
+      message: `state ${i.path}: ${i.message}`,
+      path: `$.state${i.path.slice(1)}`,
+    }));
+  }
+  if (parsed.data.policy.id !== policy.id) {
+    return [{ code: 'invalid_state', path: '$.state.policy.id', message: `state was made under policy '${parsed.data.policy.id}', this engine runs '${policy.id}'`, severity: 'error' }];
+  }
+  return [];
+}

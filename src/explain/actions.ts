@@ -1,0 +1,366 @@
+import type { Action, Because, NotifyAction, Scope, UnblockCause } from '../schema/actions.js';
+import type { SpendEvent } from '../schema/events.js';
+import type { Restriction, SubscriberState } from '../schema/state.js';
+import type { LoadedRule, Policy } from '../policy/types.js';
+import type { Evaluation, Fired, Imposed, Lifted, Reconciled } from '../reconcile/reconcile.js';
+import { explainCondition } from '../rules/conditions.js';
+import { describeScope, explainConditions, formatAmount, formatPercent, type DescribeContext } from './describe.js';
+import { actionId } from './ids.js';
+import { liftOptions, type LiftOptions } from './lift.js';
+import { formatMoney, renderTemplate, resolveTemplateText } from './template.js';
+
+/** Built-in English texts for the notices that go with every restriction change. */
+export const DEFAULT_NOTICES = {
+  restricted: 'Your {scope} is restricted: {reason}. {howToLift}',
+  lifted: 'Your {scope} works again: {reason}.',
+} as const;
+
+const EXPLAIN_LOCALE = 'en';
+
+/** Everything the builder needs about the decision being made. */
+export interface BuildContext {
+  readonly policy: Policy;
+  readonly state: SubscriberState;
+  readonly event: SpendEvent;
+  readonly now: number;
+}
+
+function describeContext(context: BuildContext, evaluation: Evaluation | undefined): DescribeContext {
+  return { policy: context.policy, cap: evaluation?.cap ?? null, locale: EXPLAIN_LOCALE };
+}
+
+function locale(context: BuildContext): string {
+  return context.state.profile.locale ?? context.policy.locale;
+}
+
+function fillLink(policy: Policy, subscriberId: string, amount: number, id: string): string | undefined {
+  const template = policy.document.paymentLink;
+  if (template === undefined) return undefined;
+  const values: Record<string, string> = { subscriberId, amount: String(amount), actionId: id };
+  return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
+}
+
+/**
+ * `because` for a rule on an evaluation: the cap's facts, every leaf condition with its value and result,
+ * and one sentence.
+ */
+export function becauseOf(rule: LoadedRule, evaluation: Evaluation, text: string): Because {
+  return {
+    ruleName: rule.name,
+    facts: { ...evaluation.facts },
+    conditions: explainCondition(rule.conditions, evaluation.facts),
+    text,
+  };
+}
+
+/** "pay PLN 12.00 at <link> to lift it now, or opt in to continue; otherwise it lifts on 1 Dec 2026". */
+export function describeLift(lift: LiftOptions, context: BuildContext, link: string | undefined, dc: DescribeContext): string {
+  const ways: string[] = [];
+  if (lift.payment !== undefined) {
+    ways.push(`pay ${formatMoney(lift.payment, context.policy.currency, dc.locale)}${link !== undefined ? ` at ${link}` : ''}`);
+  }
+  if (lift.optIn) ways.push('opt in to keep using it at the usual rates');
+  if (lift.returnHome) ways.push('come back home');
+  let text = ways.length > 0 ? `To lift it, ${ways.join(', or ')}` : '';
+  if (lift.windowEnd !== undefined) {
+    const date = new Intl.DateTimeFormat(dc.locale, { dateStyle: 'medium', timeZone: context.state.profile.timeZone }).format(
+      lift.windowEnd,
+    );
+    text += text === '' ? `It lifts by itself on ${date}` : `; otherwise it lifts by itself on ${date}`;
+  }
+  return text === '' ? 'A care agent can lift it.' : `${text}.`;
+}
+
+function causeText(cause: UnblockCause, context: BuildContext): string {
+  const event = context.event;
+  const money = (amount: number) => formatMoney(amount, context.policy.currency, EXPLAIN_LOCALE);
+  switch (cause) {
+    case 'payment':
+      return event.type === 'payment' ? `a payment of ${money(event.amount)} was received` : 'a payment was received';
+    case 'credit':
+      return event.type === 'adjustment' ? `a credit of ${money(-event.amount)} was applied` : 'a credit was applied';
+    case 'dispute':
+      return event.type === 'dispute' ? `dispute ${event.reference} is ${event.status}` : 'a dispute changed';
+    case 'window-reset':
+      return 'a new window started';
+    case 'override':
+      return event.type === 'override' && event.by === 'customer' ? 'you opted in to continue' : 'a care agent lifted it';
+    case 'left-zone':
+      return `you are now in zone ${context.state.location.zone}`;
+    case 'rule-cleared':
+      return 'the reason for it no longer holds';
+  }
+}
+
+function templateValues(context: BuildContext, evaluation: Evaluation, extra: Record<string, string>): Record<string, string> {
+  const f = evaluation.facts;
+  const dc: DescribeContext = { policy: context.policy, cap: evaluation.cap, locale: locale(context) };
+  const values: Record<string, string> = {
+    subscriberId: context.state.profile.subscriberId,
+    zone: context.state.location.zone,
+    service: typeof f.eventService === 'string' ? f.eventService : '',
+    capLabel: evaluation.cap?.label ?? '',
+  };
+  if (evaluation.cap !== null) {
+    values['percent'] = formatPercent(f.usageRatio as number).replace('%', '');
+    values['spend'] = formatAmount(f.spend as number, dc);
+    values['limit'] = formatAmount(f.limit as number, dc);
+    values['remaining'] = formatAmount(Math.max(0, f.remaining as number), dc);
+  }
+  const dispute = context.event.type === 'dispute' ? context.event.reference : undefined;
+  if (dispute !== undefined) values['reference'] = dispute;
+  return { ...values, ...extra };
+}
+
+function render(context: BuildContext, templateKey: string | undefined, fallback: string, values: Record<string, string>): string {
+  const texts = templateKey === undefined ? undefined : context.policy.document.templates[templateKey];
+  const text = (texts === undefined ? undefined : resolveTemplateText(texts, locale(context))) ?? fallback;
+  return renderTemplate(text, values);
+}
+
+function outstandingOf(evaluation: Evaluation): number {
+  return Math.max(0, (evaluation.facts.outstanding as number | null) ?? 0);
+}
+
+/**
+ * Turns what reconcile decided into actions, in a fixed order: per cap (in policy order), its fired
+ * notices in rule order, then its lifted restrictions, then its imposed ones, each restriction change
+ * followed by the notice that tells the subscriber; then the notices of rules without a cap.
+ *
+ * @example
+ * const actions = buildActions(context, evaluations, reconcile(draft, evaluations, cause, now));
+ */
+export function buildActions(context: BuildContext, evaluations: readonly Evaluation[], changes: Reconciled): Action[] {
+  const out: Action[] = [];
+  for (const evaluation of evaluations) {
+    const capId = evaluation.cap?.id ?? null;
+    const ofCap = <T extends { evaluation: Evaluation | undefined }>(list: readonly T[]) =>
+      list.filter((x) => (x.evaluation?.cap?.id ?? null) === capId && x.evaluation === evaluation);
+    for (const fired of ofCap(changes.fired as readonly Fired[])) out.push(noticeAction(context, fired));
+    for (const lifted of changes.lifted.filter((l) => l.restriction.capId === capId)) out.push(...liftActions(context, lifted));
+    for (const imposed of ofCap(changes.imposed as readonly Imposed[])) out.push(...imposeActions(context, imposed));
+  }
+  // A restriction of a cap the policy no longer has is lifted too, and said so.
+  const evaluated = new Set(evaluations.map((e) => e.cap?.id));
+  for (const lifted of changes.lifted) if (!evaluated.has(lifted.restriction.capId)) out.push(...liftActions(context, lifted));
+  return out;
+}
+
+function base(context: BuildContext, evaluation: Evaluation | undefined, capId: string | null, ruleId: string) {
+  return {
+    subscriberId: context.state.profile.subscriberId,
+    at: context.event.at,
+    capId: capId ?? evaluation?.cap?.id ?? null,
+    ruleId,
+    causeEventId: context.event.id,
+  };
+}
+
+function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Action {
+  const dc = describeContext(context, evaluation);
+  const reason = explainConditions(explainCondition(rule.conditions, evaluation.facts), true, dc);
+  const common = base(context, evaluation, null, rule.name);
+  const identity = {
+    subscriberId: common.subscriberId,
+    capId: common.capId,
+    ruleId: rule.name,
+    window: evaluation.window,
+    causeEventId: context.event.id,
+  };
+  const subject = evaluation.cap === null ? '' : ` about ${evaluation.cap.label}`;
+  switch (rule.event.type) {
+    case 'notify': {
+      const params = rule.event.params;
+      const id = actionId({ ...identity, kind: 'notify', template: params.template });
+      const amount = outstandingOf(evaluation);
+      const link = params.paymentLink === true && amount > 0 ? fillLink(context.policy, common.subscriberId, amount, id) : undefined;
+      const values = templateValues(context, evaluation, {
+        reason,
+        ...(link !== undefined ? { paymentLink: link } : {}),
+        amount: formatMoney(amount, context.policy.currency, locale(context)),
+      });
+      return {
+        kind: 'notify',
+        id,
+        ...common,
+        channels: params.channels ?? ['sms'],
+        template: params.template,
+        message: render(context, params.template, '', values),
+        ...(link !== undefined ? { paymentLink: link } : {}),
+        ...(params.threshold !== undefined ? { threshold: params.threshold } : {}),
+        because: becauseOf(rule, evaluation, `Notice '${params.template}' sent${subject} because ${reason}.`),
+      };
+    }
+    case 'offerPayment': {
+      const id = actionId({ ...identity, kind: 'offerPayment' });
+      const amount = rule.event.params.amount === 'outstanding' ? outstandingOf(evaluation) : rule.event.params.amount;
+      const link = fillLink(context.policy, common.subscriberId, amount, id);
+      const money = formatMoney(amount, context.policy.currency, EXPLAIN_LOCALE);
+      return {
+        kind: 'offerPayment',
+        id,
+        ...common,
+        amount,
+        currency: context.policy.currency,
+        ...(link !== undefined ? { link } : {}),
+        because: becauseOf(rule, evaluation, `A payment of ${money} was offered${subject} because ${reason}.`),
+      };
+    }
+    case 'careNote': {
+      const params = rule.event.params;
+      const id = actionId({ ...identity, kind: 'careNote', template: params.template });
+      const summary =
+        params.template !== undefined
+          ? render(context, params.template, '', templateValues(context, evaluation, { reason }))
+          : careSummary(context, evaluation, reason);
+      return {
+        kind: 'careNote',
+        id,
+        ...common,
+        queue: params.queue,
+        summary,
+        because: becauseOf(rule, evaluation, `A note went to the ${params.queue} queue${subject} because ${reason}.`),
+      };
+    }
+    default:
+      throw new Error(`not a notice rule: ${rule.name}`);
+  }
+}
+
+/** One line a care agent reads out: what is restricted, why, where the subscriber is, what was offered. */
+function careSummary(context: BuildContext, evaluation: Evaluation, reason: string): string {
+  const dc = describeContext(context, evaluation);
+  const { state, policy } = context;
+  const restricted =
+    state.restrictions.length === 0
+      ? 'nothing is restricted'
+      : `restricted: ${state.restrictions.map((r) => `${describeScope(r.scope, policy)} (${r.kind}, ${r.capId})`).join('; ')}`;
+  const where = `in ${state.location.country} (zone ${state.location.zone})`;
+  const amount = outstandingOf(evaluation);
+  const offered =
+    evaluation.cap?.measure === 'cost' && amount > 0 && policy.document.paymentLink !== undefined
+      ? `offered a payment link for ${formatMoney(amount, policy.currency, dc.locale)}`
+      : 'no payment offered';
+  const subject = evaluation.cap === null ? 'subscriber' : `${evaluation.cap.label} at ${formatPercent(evaluation.facts.usageRatio as number)} (${formatAmount(evaluation.facts.spend as number, dc)} of ${formatAmount(evaluation.cap.limit, dc)})`;
+  return `${state.profile.subscriberId}: ${subject} because ${reason}; ${restricted}; ${where}; ${offered}.`;
+}
+
+function noticeId(context: BuildContext, restriction: Restriction, scope: Scope, window: string, template: string): string {
+  return actionId({
+    subscriberId: context.state.profile.subscriberId,
+    capId: restriction.capId,
+    ruleId: restriction.ruleId,
+    window,
+    kind: 'notify',
+    scope,
+    causeEventId: context.event.id,
+    template,
+  });
+}
+
+function restrictionNotice(
+  context: BuildContext,
+  id: string,
+  evaluation: Evaluation | undefined,
+  restriction: Restriction,
+  scope: Scope,
+  templateKey: string | undefined,
+  builtIn: 'restricted' | 'lifted',
+  values: Record<string, string>,
+  because: Because,
+  link: string | undefined,
+): NotifyAction {
+  const fullValues = evaluation === undefined ? values : templateValues(context, evaluation, values);
+  return {
+    kind: 'notify',
+    id,
+    ...base(context, evaluation, restriction.capId, restriction.ruleId),
+    channels: ['sms'],
+    template: templateKey ?? `spendcap:${builtIn}`,
+    message: render(context, templateKey, DEFAULT_NOTICES[builtIn], fullValues),
+    ...(link !== undefined ? { paymentLink: link } : {}),
+    scope,
+    because,
+  };
+}
+
+function imposeActions(context: BuildContext, { restriction, rule, evaluation }: Imposed): Action[] {
+  const dc = describeContext(context, evaluation);
+  const cap = evaluation.cap!;
+  const scopeText = describeScope(restriction.scope, context.policy);
+  const reason = explainConditions(explainCondition(rule.conditions, evaluation.facts), true, dc);
+  const lift = liftOptions(rule, cap, context.state.caps[cap.id]!.cur!, evaluation.facts, context.state.profile.homeCountry);
+  const templateKey = context.policy.document.notices?.restricted;
+  const id = noticeId(context, restriction, restriction.scope, evaluation.window, templateKey ?? 'spendcap:restricted');
+  const link = lift.payment !== undefined ? fillLink(context.policy, context.state.profile.subscriberId, lift.payment, id) : undefined;
+  const howToLift = describeLift(lift, context, link, dc);
+  const verb = restriction.kind === 'block' ? 'is blocked' : `is slowed to ${restriction.kbps} kbps`;
+  const because = becauseOf(rule, evaluation, `${capitalize(scopeText)} ${verb} because ${reason}. ${howToLift}`);
+  const common = base(context, evaluation, cap.id, rule.name);
+  const action: Action =
+    restriction.kind === 'block'
+      ? { kind: 'block', id: restriction.actionId, ...common, scope: restriction.scope, because }
+      : { kind: 'throttle', id: restriction.actionId, ...common, scope: restriction.scope, kbps: restriction.kbps!, because };
+  const values: Record<string, string> = {
+    scope: scopeText,
+    reason,
+    howToLift,
+    ...(link !== undefined ? { paymentLink: link } : {}),
+    ...(lift.payment !== undefined ? { amount: formatMoney(lift.payment, context.policy.currency, locale(context)) } : {}),
+  };
+  const notice = restrictionNotice(context, id, evaluation, restriction, restriction.scope, templateKey, 'restricted', values, because, link);
+  return [action, notice];
+}
+
+function liftActions(context: BuildContext, lifted: Lifted): Action[] {
+  const { restriction, scope, cause, rule, evaluation } = lifted;
+  const dc = describeContext(context, evaluation);
+  const scopeText = describeScope(scope, context.policy);
+  const why = causeText(cause, context);
+  const detail =
+    rule !== undefined && evaluation !== undefined
+      ? `: ${explainConditions(explainCondition(rule.conditions, evaluation.facts), false, dc)}`
+      : '';
+  const text = `${capitalize(scopeText)} is no longer ${restriction.kind === 'block' ? 'blocked' : 'slowed'} because ${why}${detail}.`;
+  const because: Because =
+    rule !== undefined && evaluation !== undefined
+      ? becauseOf(rule, evaluation, text)
+      : { ruleName: restriction.ruleId, facts: {}, conditions: [], text };
+  const window = evaluation?.window ?? '';
+  const id = actionId({
+    subscriberId: context.state.profile.subscriberId,
+    capId: restriction.capId,
+    ruleId: restriction.ruleId,
+    window,
+    kind: 'unblock',
+    scope,
+    causeEventId: context.event.id,
+  });
+  const action: Action = {
+    kind: 'unblock',
+    id,
+    ...base(context, evaluation, restriction.capId, restriction.ruleId),
+    scope,
+    cause,
+    lifts: restriction.kind,
+    because,
+  };
+  const templateKey = context.policy.document.notices?.lifted;
+  const notice = restrictionNotice(
+    context,
+    noticeId(context, restriction, scope, window, templateKey ?? 'spendcap:lifted'),
+    evaluation,
+    restriction,
+    scope,
+    templateKey,
+    'lifted',
+    { scope: scopeText, reason: why },
+    because,
+    undefined,
+  );
+  return [action, notice];
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,229 @@
+import type { Issue } from '../errors.js';
+import type { LoadedCap, Policy } from '../policy/types.js';
+import type { SpendEvent } from '../schema/events.js';
+import type { SubscriberState, WindowTotals } from '../schema/state.js';
+import { previousWindow, windowAt, type BillingWindow } from '../window/index.js';
+
+/**
+ * The ledger: a pure fold of events into per-cap, per-window totals in integer minor units. Functions
+ * here change the draft state they are given (the engine hands them a private copy).
+ */
+
+/** Empty totals for a window. */
+export function emptyTotals(window: BillingWindow): WindowTotals {
+  return { key: window.key, start: window.start, end: window.end, charged: 0, credited: 0, disputed: 0, paid: 0 };
+}
+
+/**
+ * Spend in a window: charges, less credits, less open disputes.
+ *
+ * @example
+ * spendOf({ charged: 500, credited: 100, disputed: 50, paid: 0, key: '', start: 0, end: 1 }); // 350
+ */
+export function spendOf(totals: WindowTotals): number {
+  return totals.charged - totals.credited - totals.disputed;
+}
+
+/** The billing cycle containing `instant` for this subscriber. */
+export function cycleAt(state: SubscriberState, instant: number): BillingWindow {
+  return windowAt('cycle', instant, state.profile.timeZone, state.profile.cycleAnchorDay);
+}
+
+/**
+ * The earliest instant the ledger still keeps: the start of the billing cycle before the one containing
+ * the clock. Anything older is rejected; anything newer is counted.
+ */
+export function horizonOf(state: SubscriberState): number | null {
+  if (state.clock === null) return null;
+  const { timeZone, cycleAnchorDay } = state.profile;
+  return previousWindow(cycleAt(state, state.clock), timeZone, cycleAnchorDay).start;
+}
+
+/**
+ * Moves the clock to `now`, rolling every cap's window that `now` has left: the current window becomes
+ * the previous one (kept for late records), and the one before is forgotten. Returns the caps rolled.
+ */
+export function advanceClock(draft: SubscriberState, policy: Policy, now: number): Set<string> {
+  const rolled = new Set<string>();
+  const { timeZone, cycleAnchorDay } = draft.profile;
+  for (const cap of policy.caps) {
+    const window = windowAt(cap.window, now, timeZone, cycleAnchorDay);
+    const slot = draft.caps[cap.id] ?? { cur: null, prev: null };
+    draft.caps[cap.id] = slot;
+    if (slot.cur === null) {
+      slot.cur = emptyTotals(window);
+    } else if (window.start > slot.cur.start) {
+      slot.prev = slot.cur.end === window.start ? slot.cur : null;
+      slot.cur = emptyTotals(window);
+      rolled.add(cap.id);
+    }
+  }
+  draft.clock = draft.clock === null ? now : Math.max(draft.clock, now);
+  const horizon = horizonOf(draft)!;
+  for (const [id, at] of Object.entries(draft.seen)) if (at < horizon) delete draft.seen[id];
+  for (const [reference, dispute] of Object.entries(draft.disputes)) {
+    if (dispute.status !== 'open' && dispute.openedAt < horizon) delete draft.disputes[reference];
+  }
+  for (const [capId, overrides] of Object.entries(draft.overrides)) {
+    if (overrides.customer !== undefined && overrides.customer.until <= now) delete overrides.customer;
+    if (overrides.agent !== undefined && overrides.agent.until <= now) delete overrides.agent;
+    if (overrides.customer === undefined && overrides.agent === undefined) delete draft.overrides[capId];
+  }
+  return rolled;
+}
+
+/**
+ * The kept window of `cap` that contains `at`, or null when it is older than the previous window.
+ */
+function landingWindow(draft: SubscriberState, cap: LoadedCap, at: number): WindowTotals | null {
+  const slot = draft.caps[cap.id]!;
+  const cur = slot.cur!;
+  if (at >= cur.start) return cur;
+  if (slot.prev !== null) return at >= slot.prev.start ? slot.prev : null;
+  const before = previousWindow({ kind: cap.window, ...cur }, draft.profile.timeZone, draft.profile.cycleAnchorDay);
+  if (at < before.start) return null;
+  slot.prev = emptyTotals(before);
+  return slot.prev;
+}
+
+/** Whether a usage of `service` in `zone` counts towards `cap`. */
+export function inCapScope(cap: LoadedCap, service: string, zone: string): boolean {
+  return cap.services.has(service) && cap.zones.has(zone);
+}
+
+function costCaps(policy: Policy, capId: string | undefined): LoadedCap[] {
+  if (capId !== undefined) return [policy.capById.get(capId)!];
+  return policy.caps.filter((cap) => cap.measure === 'cost');
+}
+
+/** What applying an event did, beyond the totals. */
+export interface Applied {
+  /** Counted in a previous window (before the current billing cycle). */
+  readonly late: boolean;
+  /** Caps the event could not be counted in, and why (nothing is dropped silently). */
+  readonly notes: Issue[];
+  /** The zone before the event, and whether the event moved the subscriber. */
+  readonly previousZone: string;
+  readonly zoneChanged: boolean;
+}
+
+/**
+ * Folds one validated, checked event into the draft state at time `at` (epoch ms). The clock must already
+ * have been advanced to at least `at`.
+ */
+export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendEvent, at: number): Applied {
+  const notes: Issue[] = [];
+  const late = at < cycleAt(draft, draft.clock!).start;
+  const previousZone = draft.location.zone;
+  const count = (cap: LoadedCap, apply: (totals: WindowTotals) => void, path: string) => {
+    const totals = landingWindow(draft, cap, at);
+    if (totals === null) {
+      notes.push({
+        code: 'not_counted',
+        path,
+        message: `not counted towards cap '${cap.id}': its ${cap.window} window containing ${event.at} is no longer kept`,
+        severity: 'warning',
+      });
+    } else apply(totals);
+  };
+  const moveTo = (country: string) => {
+    if (draft.location.at === null || at >= draft.location.at) {
+      draft.location = { country, zone: policy.zoneOf(country, draft.profile.homeCountry), at };
+    }
+  };
+
+  switch (event.type) {
+    case 'usage': {
+      const zone = policy.zoneOf(event.country, draft.profile.homeCountry);
+      for (const cap of policy.caps) {
+        if (!inCapScope(cap, event.service, zone)) continue;
+        if (cap.measure === 'cost') {
+          count(cap, (t) => (t.charged += event.cost.amount), '$.cost.amount');
+        } else if (event.quantity === undefined) {
+          notes.push({ code: 'not_counted', path: '$.quantity', message: `no quantity: not counted towards quantity cap '${cap.id}' (${cap.unit})`, severity: 'warning' });
+        } else if (event.unit !== cap.unit) {
+          notes.push({ code: 'not_counted', path: '$.unit', message: `quantity in '${event.unit ?? 'no unit'}' not counted towards cap '${cap.id}', which counts '${cap.unit}'`, severity: 'warning' });
+        } else {
+          const quantity = event.quantity;
+          count(cap, (t) => (t.charged += quantity), '$.quantity');
+        }
+      }
+      moveTo(event.country);
+      break;
+    }
+    case 'location':
+      moveTo(event.country);
+      break;
+    case 'payment':
+      for (const cap of costCaps(policy, undefined)) count(cap, (t) => (t.paid += event.amount), '$.amount');
+      break;
+    case 'adjustment':
+      for (const cap of costCaps(policy, event.capId)) {
+        count(cap, (t) => (event.amount > 0 ? (t.charged += event.amount) : (t.credited -= event.amount)), '$.amount');
+      }
+      break;
+    case 'dispute':
+      applyDispute(draft, policy, event, at, count);
+      break;
+    case 'override': {
+      const cap = policy.capById.get(event.capId)!;
+      const until =
+        event.until === 'window-end'
+          ? windowAt(cap.window, at, draft.profile.timeZone, draft.profile.cycleAnchorDay).end
+          : Date.parse(event.until);
+      const slot = (draft.overrides[cap.id] ??= {});
+      slot[event.by] = {
+        until,
+        reason: event.reason,
+        eventId: event.id,
+        ...(event.agentId !== undefined ? { agentId: event.agentId } : {}),
+      };
+      break;
+    }
+    case 'tick':
+      break;
+  }
+  draft.seen[event.id] = at;
+  return { late, notes, previousZone, zoneChanged: draft.location.zone !== previousZone };
+}
+
+function applyDispute(
+  draft: SubscriberState,
+  policy: Policy,
+  event: Extract<SpendEvent, { type: 'dispute' }>,
+  at: number,
+  count: (cap: LoadedCap, apply: (t: WindowTotals) => void, path: string) => void,
+) {
+  const record = draft.disputes[event.reference];
+  const windowOf = (capId: string, key: string): WindowTotals | null => {
+    const slot = draft.caps[capId];
+    if (slot?.cur?.key === key) return slot.cur;
+    if (slot?.prev?.key === key) return slot.prev;
+    return null;
+  };
+  if (record === undefined) {
+    // Opening, or a dispute decided before spendcap heard it was opened (upheld: a credit at once).
+    const targets: Record<string, string> = {};
+    for (const cap of costCaps(policy, event.capId)) {
+      count(
+        cap,
+        (t) => {
+          if (event.status === 'open') t.disputed += event.amount;
+          else t.credited += event.amount;
+          targets[cap.id] = t.key;
+        },
+        '$.amount',
+      );
+    }
+    draft.disputes[event.reference] = { amount: event.amount, status: event.status, openedAt: at, targets };
+    return;
+  }
+  // open -> upheld | rejected (checked before): the open amount stops being disputed.
+  for (const [capId, key] of Object.entries(record.targets)) {
+    const totals = windowOf(capId, key);
+    if (totals === null) continue;
+    totals.disputed -= record.amount;
+    if (event.status === 'upheld') totals.credited += event.amount;
+  }
+  record.status = event.status;
+}

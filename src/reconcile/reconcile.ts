@@ -1,0 +1,169 @@
+import type { Scope, UnblockCause } from '../schema/actions.js';
+import type { Facts } from '../schema/facts.js';
+import type { SpendEvent } from '../schema/events.js';
+import type { Restriction, SubscriberState } from '../schema/state.js';
+import type { LoadedCap, LoadedRule } from '../policy/types.js';
+import { actionId } from '../explain/ids.js';
+
+/** One group of rules evaluated on one set of facts: a cap's rules, or the rules without a cap. */
+export interface Evaluation {
+  readonly cap: LoadedCap | null;
+  readonly rules: readonly LoadedRule[];
+  readonly facts: Facts;
+  /** Names of the rules that match. */
+  readonly matched: ReadonlySet<string>;
+  /** The window the notices re-arm in: the cap's current window, or the billing cycle for capless rules. */
+  readonly window: string;
+}
+
+/** A restriction put in force by this decision. */
+export interface Imposed {
+  readonly restriction: Restriction;
+  readonly rule: LoadedRule;
+  readonly evaluation: Evaluation;
+}
+
+/** A restriction lifted by this decision. */
+export interface Lifted {
+  readonly restriction: Restriction;
+  /** The pairs that are really free now: no other restriction of the same kind still holds them. */
+  readonly scope: Scope;
+  readonly cause: UnblockCause;
+  readonly rule: LoadedRule | undefined;
+  readonly evaluation: Evaluation | undefined;
+}
+
+/** A notice rule that went from not matching to matching. */
+export interface Fired {
+  readonly rule: LoadedRule;
+  readonly evaluation: Evaluation;
+}
+
+/** What changed, for the action builder. */
+export interface Reconciled {
+  readonly imposed: readonly Imposed[];
+  readonly lifted: readonly Lifted[];
+  readonly fired: readonly Fired[];
+}
+
+/** What about the triggering event decides an unblock's cause. */
+export interface CauseContext {
+  readonly event: SpendEvent;
+  readonly zoneChanged: boolean;
+  /** Caps whose window rolled over with this event. */
+  readonly rolled: ReadonlySet<string>;
+}
+
+const pairKey = (service: string, zone: string) => `${service}\u0000${zone}`;
+
+function causeOf(capId: string, evaluation: Evaluation | undefined, context: CauseContext): UnblockCause {
+  if (context.rolled.has(capId)) return 'window-reset';
+  if (evaluation?.facts.agentOverride === true) return 'override';
+  const event = context.event;
+  switch (event.type) {
+    case 'payment':
+      return 'payment';
+    case 'adjustment':
+      return event.amount < 0 ? 'credit' : 'rule-cleared';
+    case 'dispute':
+      return 'dispute';
+    case 'override':
+      return 'override';
+    case 'usage':
+    case 'location':
+      return context.zoneChanged ? 'left-zone' : 'rule-cleared';
+    default:
+      return 'rule-cleared';
+  }
+}
+
+/**
+ * Level-triggered restrictions and edge-triggered notices. The restrictions the rules want now are
+ * compared with those in force: new ones are imposed, ones no rule wants are lifted, in this same
+ * decision. A notice rule fires when it goes from not matching to matching, once per cap and window,
+ * and re-arms when it stops matching. An active agent override wants no restriction on its cap.
+ * Changes the draft's `restrictions` and `notices`.
+ *
+ * @example
+ * const { imposed, lifted, fired } = reconcile(draft, evaluations, { event, zoneChanged, rolled }, now);
+ */
+export function reconcile(
+  draft: SubscriberState,
+  evaluations: readonly Evaluation[],
+  context: CauseContext,
+  now: number,
+): Reconciled {
+  const wanted = new Map<string, { rule: LoadedRule; evaluation: Evaluation }>();
+  const fired: Fired[] = [];
+  const byCap = new Map<string, Evaluation>();
+  for (const evaluation of evaluations) {
+    const capId = evaluation.cap?.id ?? '';
+    if (evaluation.cap !== null) byCap.set(capId, evaluation);
+    const suppressed = evaluation.facts.agentOverride === true;
+    for (const rule of evaluation.rules) {
+      const matches = evaluation.matched.has(rule.name);
+      const kind = rule.event.type;
+      if (kind === 'block' || kind === 'throttle') {
+        if (matches && !suppressed) wanted.set(`${capId}|${rule.name}`, { rule, evaluation });
+        continue;
+      }
+      const key = `${capId}|${rule.name}`;
+      if (!matches) delete draft.notices[key];
+      else if (draft.notices[key] !== evaluation.window) {
+        draft.notices[key] = evaluation.window;
+        fired.push({ rule, evaluation });
+      }
+    }
+  }
+
+  const kept: Restriction[] = [];
+  const liftedRestrictions: Restriction[] = [];
+  for (const restriction of draft.restrictions) {
+    const key = `${restriction.capId}|${restriction.ruleId}`;
+    if (wanted.has(key)) {
+      kept.push(restriction);
+      wanted.delete(key);
+    } else liftedRestrictions.push(restriction);
+  }
+  const imposed: Imposed[] = [];
+  for (const { rule, evaluation } of wanted.values()) {
+    const scope = rule.scope!;
+    const kind = rule.event.type as 'block' | 'throttle';
+    const restriction: Restriction = {
+      capId: evaluation.cap!.id,
+      ruleId: rule.name,
+      kind,
+      scope,
+      ...(rule.event.type === 'throttle' ? { kbps: rule.event.params.kbps } : {}),
+      since: now,
+      actionId: actionId({
+        subscriberId: draft.profile.subscriberId,
+        capId: evaluation.cap!.id,
+        ruleId: rule.name,
+        window: evaluation.window,
+        kind,
+        scope,
+        causeEventId: context.event.id,
+      }),
+    };
+    imposed.push({ restriction, rule, evaluation });
+  }
+  draft.restrictions = [...kept, ...imposed.map((i) => i.restriction)];
+
+  const held = new Set<string>();
+  for (const r of draft.restrictions) for (const p of r.scope) held.add(`${r.kind}\u0000${pairKey(p.service, p.zone)}`);
+  const lifted: Lifted[] = [];
+  for (const restriction of liftedRestrictions) {
+    const scope = restriction.scope.filter((p) => !held.has(`${restriction.kind}\u0000${pairKey(p.service, p.zone)}`));
+    if (scope.length === 0) continue;
+    const evaluation = byCap.get(restriction.capId);
+    lifted.push({
+      restriction,
+      scope,
+      cause: causeOf(restriction.capId, evaluation, context),
+      rule: evaluation?.rules.find((r) => r.name === restriction.ruleId),
+      evaluation,
+    });
+  }
+  return { imposed, lifted, fired };
+}

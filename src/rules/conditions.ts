@@ -1,0 +1,96 @@
+import type { ConditionResult } from '../schema/actions.js';
+import type { FactValue, Facts } from '../schema/facts.js';
+import type { Condition, LeafCondition } from '../schema/policy.js';
+
+type Comparable = FactValue | readonly FactValue[];
+
+/** json-rules-engine's numeric fact check: its numeric operators are false for a non-number fact. */
+function isNumeric(value: unknown): boolean {
+  return Number.parseFloat(value as string).toString() !== 'NaN';
+}
+
+/**
+ * One operator, with exactly json-rules-engine's default semantics (the differential tests hold us to it).
+ *
+ * @example
+ * applyOperator('greaterThanInclusive', 0.8, 0.8); // true
+ */
+export function applyOperator(operator: string, factValue: FactValue, compareTo: Comparable): boolean {
+  switch (operator) {
+    case 'equal':
+      return factValue === compareTo;
+    case 'notEqual':
+      return factValue !== compareTo;
+    case 'in':
+      return Array.isArray(compareTo) && compareTo.indexOf(factValue) > -1;
+    case 'notIn':
+      return Array.isArray(compareTo) && compareTo.indexOf(factValue) === -1;
+    case 'contains':
+    case 'doesNotContain':
+      // Every spendcap fact is a scalar, and json-rules-engine only applies these to lists.
+      return false;
+    case 'lessThan':
+      return isNumeric(factValue) && (factValue as number) < (compareTo as number);
+    case 'lessThanInclusive':
+      return isNumeric(factValue) && (factValue as number) <= (compareTo as number);
+    case 'greaterThan':
+      return isNumeric(factValue) && (factValue as number) > (compareTo as number);
+    case 'greaterThanInclusive':
+      return isNumeric(factValue) && (factValue as number) >= (compareTo as number);
+    default:
+      return false;
+  }
+}
+
+function compareValue(leaf: LeafCondition, facts: Facts): Comparable {
+  const value = leaf.value;
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return facts[value.fact as keyof Facts];
+  return value as Comparable;
+}
+
+/**
+ * Evaluates one leaf condition against the facts.
+ *
+ * @example
+ * evaluateLeaf({ fact: 'usageRatio', operator: 'greaterThanInclusive', value: 0.8 }, facts).result;
+ */
+export function evaluateLeaf(leaf: LeafCondition, facts: Facts): ConditionResult {
+  const factValue = facts[leaf.fact as keyof Facts];
+  const compareTo = compareValue(leaf, facts);
+  return {
+    fact: leaf.fact,
+    operator: leaf.operator,
+    value: leaf.value as ConditionResult['value'],
+    compareTo: compareTo as ConditionResult['compareTo'],
+    factValue,
+    result: applyOperator(leaf.operator, factValue, compareTo),
+  };
+}
+
+/**
+ * Whether a condition tree holds for the facts: synchronous, with json-rules-engine's semantics.
+ *
+ * @example
+ * testCondition({ all: [{ fact: 'roaming', operator: 'equal', value: true }] }, facts);
+ */
+export function testCondition(condition: Condition, facts: Facts): boolean {
+  if ('fact' in condition) return evaluateLeaf(condition, facts).result;
+  if ('all' in condition) return condition.all.every((c) => testCondition(c, facts));
+  if ('any' in condition) return condition.any.some((c) => testCondition(c, facts));
+  return !testCondition(condition.not, facts);
+}
+
+/**
+ * Every leaf of a condition tree with its fact value and result (no short-circuit: an explanation
+ * shows all of them).
+ *
+ * @example
+ * explainCondition(rule.conditions, facts).filter((c) => c.result);
+ */
+export function explainCondition(condition: Condition, facts: Facts, out: ConditionResult[] = []): ConditionResult[] {
+  if ('fact' in condition) out.push(evaluateLeaf(condition, facts));
+  else if ('all' in condition) for (const c of condition.all) explainCondition(c, facts, out);
+  else if ('any' in condition) for (const c of condition.any) explainCondition(c, facts, out);
+  else explainCondition(condition.not, facts, out);
+  return out;
+}

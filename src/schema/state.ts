@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { SubscriberProfileSchema } from './profile.js';
+import { ScopeSchema } from './actions.js';
+
+/** The version of the stored state format; `process` refuses any other. */
+export const STATE_VERSION = 1;
+
+const Int = z.number().int();
+
+/** One cap's totals in one window. Amounts are integer minor units (quantities in the cap's unit). */
+export const WindowTotalsSchema = z.strictObject({
+  /** Window key: its local start date. */
+  key: z.string(),
+  start: Int,
+  end: Int,
+  /** Gross cost (or quantity) of usage and positive adjustments. */
+  charged: z.number(),
+  /** Credits: negative adjustments and upheld disputes (a positive number). */
+  credited: Int,
+  /** Amount of disputes open against this window. */
+  disputed: Int,
+  paid: Int,
+});
+
+/** An override on one cap. */
+export const OverrideRecordSchema = z.strictObject({
+  until: Int,
+  reason: z.string(),
+  eventId: z.string(),
+  agentId: z.string().optional(),
+});
+
+/** A dispute as the ledger remembers it. */
+export const DisputeRecordSchema = z.strictObject({
+  amount: Int,
+  status: z.enum(['open', 'upheld', 'rejected']),
+  openedAt: Int,
+  /** The cap windows the disputed amount was taken out of: `capId` → window key. */
+  targets: z.record(z.string(), z.string()),
+});
+
+/** A restriction in force. */
+export const RestrictionSchema = z.strictObject({
+  capId: z.string(),
+  ruleId: z.string(),
+  kind: z.enum(['block', 'throttle']),
+  scope: ScopeSchema,
+  kbps: Int.optional(),
+  since: Int,
+  /** The id of the action that imposed it. */
+  actionId: z.string(),
+});
+
+/**
+ * Everything spendcap remembers about one subscriber: plain JSON, versioned, safe to store anywhere.
+ *
+ * @example
+ * const stored = JSON.stringify(state); const back = SubscriberStateSchema.parse(JSON.parse(stored));
+ */
+export const SubscriberStateSchema = z.strictObject({
+  version: z.literal(STATE_VERSION),
+  policy: z.strictObject({ id: z.string(), version: z.string() }),
+  profile: SubscriberProfileSchema,
+  /** The latest event time applied (epoch ms), or null before the first event. */
+  clock: Int.nullable(),
+  /** Where the subscriber is: the last location or usage, home at first. */
+  location: z.strictObject({ country: z.string(), zone: z.string(), at: Int.nullable() }),
+  /** Per cap: the current window's totals and the previous one's (kept for late records). */
+  caps: z.record(z.string(), z.strictObject({ cur: WindowTotalsSchema.nullable(), prev: WindowTotalsSchema.nullable() })),
+  overrides: z.record(
+    z.string(),
+    z.strictObject({ customer: OverrideRecordSchema.optional(), agent: OverrideRecordSchema.optional() }),
+  ),
+  disputes: z.record(z.string(), DisputeRecordSchema),
+  restrictions: z.array(RestrictionSchema),
+  /** Rules whose notice has fired and that still match: `capId|ruleName` (or `|ruleName`) → window key. */
+  notices: z.record(z.string(), z.string()),
+  /** Event ids applied inside the kept horizon → their time (epoch ms). */
+  seen: z.record(z.string(), Int),
+});
+
+export type WindowTotals = z.infer<typeof WindowTotalsSchema>;
+export type OverrideRecord = z.infer<typeof OverrideRecordSchema>;
+export type DisputeRecord = z.infer<typeof DisputeRecordSchema>;
+export type Restriction = z.infer<typeof RestrictionSchema>;
+/** A subscriber's state. */
+export type SubscriberState = z.infer<typeof SubscriberStateSchema>;

@@ -1,0 +1,2 @@
+export { daysLeftInWindow, isValidTimeZone, previousWindow, windowAt } from './window.js';
+export type { BillingWindow, WindowKind } from './window.js';

@@ -1,0 +1,22 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig([
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: 'node20',
+    // json-rules-engine, zod and date-fns stay real dependencies: never bundled.
+    external: ['json-rules-engine', 'zod', 'date-fns', '@date-fns/tz'],
+  },
+  {
+    entry: { cli: 'src/cli/main.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    external: ['json-rules-engine', 'zod', 'date-fns', '@date-fns/tz'],
+  },
+]);

@@ -1,0 +1,15 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    alias: { spendcap: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+  },
+  test: {
+    include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
+    // A non-UTC zone with DST, so that any accidental read of local time fails a test.
+    env: { TZ: 'America/Santiago' },
+    testTimeout: 60_000,
+  },
+});

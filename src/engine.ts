@@ -17,10 +17,25 @@ import { liftOptions, type LiftOptions } from './explain/lift.js';
 
 /** The result of processing one event: what happened to it, the new state, and the actions to take. */
 export type Decision =
-  | { readonly outcome: 'applied'; readonly state: SubscriberState; readonly actions: readonly Action[]; readonly issues?: readonly Issue[] }
-  | { readonly outcome: 'late'; readonly state: SubscriberState; readonly actions: readonly Action[]; readonly issues: readonly Issue[] }
+  | {
+      readonly outcome: 'applied';
+      readonly state: SubscriberState;
+      readonly actions: readonly Action[];
+      readonly issues?: readonly Issue[];
+    }
+  | {
+      readonly outcome: 'late';
+      readonly state: SubscriberState;
+      readonly actions: readonly Action[];
+      readonly issues: readonly Issue[];
+    }
   | { readonly outcome: 'duplicate'; readonly state: SubscriberState; readonly actions: readonly Action[] }
-  | { readonly outcome: 'rejected'; readonly state: SubscriberState; readonly actions: readonly Action[]; readonly issues: readonly Issue[] };
+  | {
+      readonly outcome: 'rejected';
+      readonly state: SubscriberState;
+      readonly actions: readonly Action[];
+      readonly issues: readonly Issue[];
+    };
 
 /** What happened to one event of a batch (without its state: `run` returns final states once). */
 export interface BatchDecision {
@@ -81,7 +96,10 @@ export interface SpendcapEngine {
   explain(state: SubscriberState): Explanation;
 }
 
-const EVENT_CONTEXT: IssueContext = { knownKeys: collectKeys(EventSchema), valueCodes: { type: 'invalid_value' } };
+const EVENT_CONTEXT: IssueContext = {
+  knownKeys: collectKeys(EventSchema),
+  valueCodes: { type: 'invalid_value' },
+};
 const STATE_CONTEXT: IssueContext = { knownKeys: collectKeys(SubscriberStateSchema) };
 
 /**
@@ -100,12 +118,15 @@ export function createEngine(policy: Policy): SpendcapEngine {
     ]);
   }
   const evaluators = new Map<string, RuleGroupEvaluator>();
-  for (const cap of policy.caps) if (cap.rules.length > 0) evaluators.set(cap.id, new RuleGroupEvaluator(cap.rules));
-  const caplessEvaluator = policy.caplessRules.length > 0 ? new RuleGroupEvaluator(policy.caplessRules) : null;
+  for (const cap of policy.caps)
+    if (cap.rules.length > 0) evaluators.set(cap.id, new RuleGroupEvaluator(cap.rules));
+  const caplessEvaluator =
+    policy.caplessRules.length > 0 ? new RuleGroupEvaluator(policy.caplessRules) : null;
 
   function init(profile: SubscriberProfile): SubscriberState {
     const parsed = SubscriberProfileSchema.safeParse(profile);
-    if (!parsed.success) throw new InputError('subscriber profile', issuesFromZod(parsed.error.issues, profile, STATE_CONTEXT));
+    if (!parsed.success)
+      throw new InputError('subscriber profile', issuesFromZod(parsed.error.issues, profile, STATE_CONTEXT));
     const p = parsed.data;
     return {
       version: STATE_VERSION,
@@ -134,7 +155,13 @@ export function createEngine(policy: Policy): SpendcapEngine {
     if (caplessEvaluator !== null) {
       const facts = caplessFacts(subscriber);
       const matched = await caplessEvaluator.matches(facts);
-      evaluations.push({ cap: null, rules: policy.caplessRules, facts, matched, window: cycleAt(draft, now).key });
+      evaluations.push({
+        cap: null,
+        rules: policy.caplessRules,
+        facts,
+        matched,
+        window: cycleAt(draft, now).key,
+      });
     }
     return evaluations;
   }
@@ -147,11 +174,19 @@ export function createEngine(policy: Policy): SpendcapEngine {
     try {
       parsed = EventSchema.safeParse(input);
     } catch (error) {
-      return reject([{ code: 'invalid_type', path: '$', message: `unreadable event: ${(error as Error).message}`, severity: 'error' }]);
+      return reject([
+        {
+          code: 'invalid_type',
+          path: '$',
+          message: `unreadable event: ${(error as Error).message}`,
+          severity: 'error',
+        },
+      ]);
     }
     if (!parsed.success) return reject(issuesFromZod(parsed.error.issues, input, EVENT_CONTEXT));
     const event = parsed.data;
-    if (Object.prototype.hasOwnProperty.call(state.seen, event.id)) return { outcome: 'duplicate', state, actions: [] };
+    if (Object.prototype.hasOwnProperty.call(state.seen, event.id))
+      return { outcome: 'duplicate', state, actions: [] };
     const at = Date.parse(event.at);
     const eventIssues = checkEvent(state, policy, event, at);
     if (eventIssues.length > 0) return reject(eventIssues);
@@ -184,7 +219,10 @@ export function createEngine(policy: Policy): SpendcapEngine {
     initial: Readonly<Record<string, SubscriberState>> = {},
   ): Promise<BatchResult> {
     const profileById = new Map<string, SubscriberProfile>();
-    const list = Symbol.iterator in Object(profiles) ? (profiles as Iterable<SubscriberProfile>) : Object.values(profiles);
+    const list =
+      Symbol.iterator in Object(profiles)
+        ? (profiles as Iterable<SubscriberProfile>)
+        : Object.values(profiles);
     for (const profile of list) profileById.set(profile.subscriberId, profile);
     const states: Record<string, SubscriberState> = { ...initial };
     const decisions: BatchDecision[] = [];
@@ -202,14 +240,34 @@ export function createEngine(policy: Policy): SpendcapEngine {
             state = init(profile);
           } catch (error) {
             const issues = (error as InputError).issues ?? [];
-            decisions.push({ eventId, subscriberId, outcome: 'rejected', actions: [], issues: issues.map((i) => ({ ...i, path: `profile ${subscriberId} ${i.path}` })) });
+            decisions.push({
+              eventId,
+              subscriberId,
+              outcome: 'rejected',
+              actions: [],
+              issues: issues.map((i) => ({ ...i, path: `profile ${subscriberId} ${i.path}` })),
+            });
             continue;
           }
         }
       }
       if (state === undefined) {
-        const message = subscriberId === null ? "missing 'subscriberId'" : `no profile for subscriber '${subscriberId}'`;
-        decisions.push({ eventId, subscriberId, outcome: 'rejected', actions: [], issues: [{ code: subscriberId === null ? 'missing_key' : 'subscriber_mismatch', path: `${path}.subscriberId`, message, severity: 'error' }] });
+        const message =
+          subscriberId === null ? "missing 'subscriberId'" : `no profile for subscriber '${subscriberId}'`;
+        decisions.push({
+          eventId,
+          subscriberId,
+          outcome: 'rejected',
+          actions: [],
+          issues: [
+            {
+              code: subscriberId === null ? 'missing_key' : 'subscriber_mismatch',
+              path: `${path}.subscriberId`,
+              message,
+              severity: 'error',
+            },
+          ],
+        });
         continue;
       }
       const decision = await process(state, input);
@@ -232,7 +290,13 @@ export function createEngine(policy: Policy): SpendcapEngine {
     const caps: Record<string, Record<string, unknown>> = {};
     const restrictions: RestrictionExplanation[] = [];
     if (now !== null) {
-      const context: EventContext = { type: 'tick', service: null, zone: null, previousZone: state.location.zone, zoneChanged: false };
+      const context: EventContext = {
+        type: 'tick',
+        service: null,
+        zone: null,
+        previousZone: state.location.zone,
+        zoneChanged: false,
+      };
       const subscriber = subscriberFacts(state, context, now);
       for (const cap of policy.caps) {
         if (state.caps[cap.id]?.cur == null) continue;
@@ -276,7 +340,22 @@ export function createEngine(policy: Policy): SpendcapEngine {
     const reason = explainConditions(holds, true, dc);
     const scopeText = describeScope(restriction.scope, policy);
     const verb = restriction.kind === 'block' ? 'is blocked' : `is slowed to ${restriction.kbps} kbps`;
-    const howToLift = describeLift(lift, { policy, state, event: { type: 'tick', id: '', subscriberId: state.profile.subscriberId, at: new Date(now).toISOString() }, now }, undefined, dc);
+    const howToLift = describeLift(
+      lift,
+      {
+        policy,
+        state,
+        event: {
+          type: 'tick',
+          id: '',
+          subscriberId: state.profile.subscriberId,
+          at: new Date(now).toISOString(),
+        },
+        now,
+      },
+      undefined,
+      dc,
+    );
     const text = `${scopeText.charAt(0).toUpperCase()}${scopeText.slice(1)} ${verb} since ${new Date(restriction.since).toISOString()} because ${reason}. ${howToLift}`;
     return {
       capId: restriction.capId,
@@ -309,7 +388,14 @@ function checkState(state: unknown, policy: Policy): Issue[] {
     }));
   }
   if (parsed.data.policy.id !== policy.id) {
-    return [{ code: 'invalid_state', path: '$.state.policy.id', message: `state was made under policy '${parsed.data.policy.id}', this engine runs '${policy.id}'`, severity: 'error' }];
+    return [
+      {
+        code: 'invalid_state',
+        path: '$.state.policy.id',
+        message: `state was made under policy '${parsed.data.policy.id}', this engine runs '${policy.id}'`,
+        severity: 'error',
+      },
+    ];
   }
   return [];
 }

@@ -31,7 +31,14 @@ export {
   type TickEvent,
 } from './schema/events.js';
 export { SubscriberProfileSchema, type SubscriberProfile } from './schema/profile.js';
-export { PolicySchema, POLICY_LIMITS, type PolicyDocument, type Cap, type Rule, type Condition } from './schema/policy.js';
+export {
+  PolicySchema,
+  POLICY_LIMITS,
+  type PolicyDocument,
+  type Cap,
+  type Rule,
+  type Condition,
+} from './schema/policy.js';
 export {
   ActionSchema,
   type Action,
@@ -48,7 +55,12 @@ export {
   type Scope,
   type ScopePair,
 } from './schema/actions.js';
-export { SubscriberStateSchema, STATE_VERSION, type SubscriberState, type Restriction } from './schema/state.js';
+export {
+  SubscriberStateSchema,
+  STATE_VERSION,
+  type SubscriberState,
+  type Restriction,
+} from './schema/state.js';
 export { FACTS, OPERATORS, type FactName, type OperatorName } from './schema/facts.js';
 export { windowAt, type BillingWindow, type WindowKind } from './window/index.js';
 export { formatMoney } from './explain/template.js';

@@ -4,7 +4,13 @@ import type { Restriction, SubscriberState } from '../schema/state.js';
 import type { LoadedRule, Policy } from '../policy/types.js';
 import type { Evaluation, Fired, Imposed, Lifted, Reconciled } from '../reconcile/reconcile.js';
 import { explainCondition } from '../rules/conditions.js';
-import { describeScope, explainConditions, formatAmount, formatPercent, type DescribeContext } from './describe.js';
+import {
+  describeScope,
+  explainConditions,
+  formatAmount,
+  formatPercent,
+  type DescribeContext,
+} from './describe.js';
 import { actionId } from './ids.js';
 import { liftOptions, type LiftOptions } from './lift.js';
 import { formatMoney, renderTemplate, resolveTemplateText } from './template.js';
@@ -54,18 +60,26 @@ export function becauseOf(rule: LoadedRule, evaluation: Evaluation, text: string
 }
 
 /** "pay PLN 12.00 at <link> to lift it now, or opt in to continue; otherwise it lifts on 1 Dec 2026". */
-export function describeLift(lift: LiftOptions, context: BuildContext, link: string | undefined, dc: DescribeContext): string {
+export function describeLift(
+  lift: LiftOptions,
+  context: BuildContext,
+  link: string | undefined,
+  dc: DescribeContext,
+): string {
   const ways: string[] = [];
   if (lift.payment !== undefined) {
-    ways.push(`pay ${formatMoney(lift.payment, context.policy.currency, dc.locale)}${link !== undefined ? ` at ${link}` : ''}`);
+    ways.push(
+      `pay ${formatMoney(lift.payment, context.policy.currency, dc.locale)}${link !== undefined ? ` at ${link}` : ''}`,
+    );
   }
   if (lift.optIn) ways.push('opt in to keep using it at the usual rates');
   if (lift.returnHome) ways.push('come back home');
   let text = ways.length > 0 ? `To lift it, ${ways.join(', or ')}` : '';
   if (lift.windowEnd !== undefined) {
-    const date = new Intl.DateTimeFormat(dc.locale, { dateStyle: 'medium', timeZone: context.state.profile.timeZone }).format(
-      lift.windowEnd,
-    );
+    const date = new Intl.DateTimeFormat(dc.locale, {
+      dateStyle: 'medium',
+      timeZone: context.state.profile.timeZone,
+    }).format(lift.windowEnd);
     text += text === '' ? `It lifts by itself on ${date}` : `; otherwise it lifts by itself on ${date}`;
   }
   return text === '' ? 'A care agent can lift it.' : `${text}.`;
@@ -76,15 +90,21 @@ function causeText(cause: UnblockCause, context: BuildContext): string {
   const money = (amount: number) => formatMoney(amount, context.policy.currency, EXPLAIN_LOCALE);
   switch (cause) {
     case 'payment':
-      return event.type === 'payment' ? `a payment of ${money(event.amount)} was received` : 'a payment was received';
+      return event.type === 'payment'
+        ? `a payment of ${money(event.amount)} was received`
+        : 'a payment was received';
     case 'credit':
-      return event.type === 'adjustment' ? `a credit of ${money(-event.amount)} was applied` : 'a credit was applied';
+      return event.type === 'adjustment'
+        ? `a credit of ${money(-event.amount)} was applied`
+        : 'a credit was applied';
     case 'dispute':
       return event.type === 'dispute' ? `dispute ${event.reference} is ${event.status}` : 'a dispute changed';
     case 'window-reset':
       return 'a new window started';
     case 'override':
-      return event.type === 'override' && event.by === 'customer' ? 'you opted in to continue' : 'a care agent lifted it';
+      return event.type === 'override' && event.by === 'customer'
+        ? 'you opted in to continue'
+        : 'a care agent lifted it';
     case 'left-zone':
       return `you are now in zone ${context.state.location.zone}`;
     case 'rule-cleared':
@@ -92,7 +112,11 @@ function causeText(cause: UnblockCause, context: BuildContext): string {
   }
 }
 
-function templateValues(context: BuildContext, evaluation: Evaluation, extra: Record<string, string>): Record<string, string> {
+function templateValues(
+  context: BuildContext,
+  evaluation: Evaluation,
+  extra: Record<string, string>,
+): Record<string, string> {
   const f = evaluation.facts;
   const dc: DescribeContext = { policy: context.policy, cap: evaluation.cap, locale: locale(context) };
   const values: Record<string, string> = {
@@ -112,7 +136,12 @@ function templateValues(context: BuildContext, evaluation: Evaluation, extra: Re
   return { ...values, ...extra };
 }
 
-function render(context: BuildContext, templateKey: string | undefined, fallback: string, values: Record<string, string>): string {
+function render(
+  context: BuildContext,
+  templateKey: string | undefined,
+  fallback: string,
+  values: Record<string, string>,
+): string {
   const texts = templateKey === undefined ? undefined : context.policy.document.templates[templateKey];
   const text = (texts === undefined ? undefined : resolveTemplateText(texts, locale(context))) ?? fallback;
   return renderTemplate(text, values);
@@ -130,23 +159,35 @@ function outstandingOf(evaluation: Evaluation): number {
  * @example
  * const actions = buildActions(context, evaluations, reconcile(draft, evaluations, cause, now));
  */
-export function buildActions(context: BuildContext, evaluations: readonly Evaluation[], changes: Reconciled): Action[] {
+export function buildActions(
+  context: BuildContext,
+  evaluations: readonly Evaluation[],
+  changes: Reconciled,
+): Action[] {
   const out: Action[] = [];
   for (const evaluation of evaluations) {
     const capId = evaluation.cap?.id ?? null;
     const ofCap = <T extends { evaluation: Evaluation | undefined }>(list: readonly T[]) =>
       list.filter((x) => (x.evaluation?.cap?.id ?? null) === capId && x.evaluation === evaluation);
     for (const fired of ofCap(changes.fired as readonly Fired[])) out.push(noticeAction(context, fired));
-    for (const lifted of changes.lifted.filter((l) => l.restriction.capId === capId)) out.push(...liftActions(context, lifted));
-    for (const imposed of ofCap(changes.imposed as readonly Imposed[])) out.push(...imposeActions(context, imposed));
+    for (const lifted of changes.lifted.filter((l) => l.restriction.capId === capId))
+      out.push(...liftActions(context, lifted));
+    for (const imposed of ofCap(changes.imposed as readonly Imposed[]))
+      out.push(...imposeActions(context, imposed));
   }
   // A restriction of a cap the policy no longer has is lifted too, and said so.
   const evaluated = new Set(evaluations.map((e) => e.cap?.id));
-  for (const lifted of changes.lifted) if (!evaluated.has(lifted.restriction.capId)) out.push(...liftActions(context, lifted));
+  for (const lifted of changes.lifted)
+    if (!evaluated.has(lifted.restriction.capId)) out.push(...liftActions(context, lifted));
   return out;
 }
 
-function base(context: BuildContext, evaluation: Evaluation | undefined, capId: string | null, ruleId: string) {
+function base(
+  context: BuildContext,
+  evaluation: Evaluation | undefined,
+  capId: string | null,
+  ruleId: string,
+) {
   return {
     subscriberId: context.state.profile.subscriberId,
     at: context.event.at,
@@ -173,7 +214,10 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
       const params = rule.event.params;
       const id = actionId({ ...identity, kind: 'notify', template: params.template });
       const amount = outstandingOf(evaluation);
-      const link = params.paymentLink === true && amount > 0 ? fillLink(context.policy, common.subscriberId, amount, id) : undefined;
+      const link =
+        params.paymentLink === true && amount > 0
+          ? fillLink(context.policy, common.subscriberId, amount, id)
+          : undefined;
       const values = templateValues(context, evaluation, {
         reason,
         ...(link !== undefined ? { paymentLink: link } : {}),
@@ -193,7 +237,8 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
     }
     case 'offerPayment': {
       const id = actionId({ ...identity, kind: 'offerPayment' });
-      const amount = rule.event.params.amount === 'outstanding' ? outstandingOf(evaluation) : rule.event.params.amount;
+      const amount =
+        rule.event.params.amount === 'outstanding' ? outstandingOf(evaluation) : rule.event.params.amount;
       const link = fillLink(context.policy, common.subscriberId, amount, id);
       const money = formatMoney(amount, context.policy.currency, EXPLAIN_LOCALE);
       return {
@@ -203,7 +248,11 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
         amount,
         currency: context.policy.currency,
         ...(link !== undefined ? { link } : {}),
-        because: becauseOf(rule, evaluation, `A payment of ${money} was offered${subject} because ${reason}.`),
+        because: becauseOf(
+          rule,
+          evaluation,
+          `A payment of ${money} was offered${subject} because ${reason}.`,
+        ),
       };
     }
     case 'careNote': {
@@ -219,7 +268,11 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
         ...common,
         queue: params.queue,
         summary,
-        because: becauseOf(rule, evaluation, `A note went to the ${params.queue} queue${subject} because ${reason}.`),
+        because: becauseOf(
+          rule,
+          evaluation,
+          `A note went to the ${params.queue} queue${subject} because ${reason}.`,
+        ),
       };
     }
     default:
@@ -241,11 +294,20 @@ function careSummary(context: BuildContext, evaluation: Evaluation, reason: stri
     evaluation.cap?.measure === 'cost' && amount > 0 && policy.document.paymentLink !== undefined
       ? `offered a payment link for ${formatMoney(amount, policy.currency, dc.locale)}`
       : 'no payment offered';
-  const subject = evaluation.cap === null ? 'subscriber' : `${evaluation.cap.label} at ${formatPercent(evaluation.facts.usageRatio as number)} (${formatAmount(evaluation.facts.spend as number, dc)} of ${formatAmount(evaluation.cap.limit, dc)})`;
+  const subject =
+    evaluation.cap === null
+      ? 'subscriber'
+      : `${evaluation.cap.label} at ${formatPercent(evaluation.facts.usageRatio as number)} (${formatAmount(evaluation.facts.spend as number, dc)} of ${formatAmount(evaluation.cap.limit, dc)})`;
   return `${state.profile.subscriberId}: ${subject} because ${reason}; ${restricted}; ${where}; ${offered}.`;
 }
 
-function noticeId(context: BuildContext, restriction: Restriction, scope: Scope, window: string, template: string): string {
+function noticeId(
+  context: BuildContext,
+  restriction: Restriction,
+  scope: Scope,
+  window: string,
+  template: string,
+): string {
   return actionId({
     subscriberId: context.state.profile.subscriberId,
     capId: restriction.capId,
@@ -289,26 +351,65 @@ function imposeActions(context: BuildContext, { restriction, rule, evaluation }:
   const cap = evaluation.cap!;
   const scopeText = describeScope(restriction.scope, context.policy);
   const reason = explainConditions(explainCondition(rule.conditions, evaluation.facts), true, dc);
-  const lift = liftOptions(rule, cap, context.state.caps[cap.id]!.cur!, evaluation.facts, context.state.profile.homeCountry);
+  const lift = liftOptions(
+    rule,
+    cap,
+    context.state.caps[cap.id]!.cur!,
+    evaluation.facts,
+    context.state.profile.homeCountry,
+  );
   const templateKey = context.policy.document.notices?.restricted;
-  const id = noticeId(context, restriction, restriction.scope, evaluation.window, templateKey ?? 'spendcap:restricted');
-  const link = lift.payment !== undefined ? fillLink(context.policy, context.state.profile.subscriberId, lift.payment, id) : undefined;
+  const id = noticeId(
+    context,
+    restriction,
+    restriction.scope,
+    evaluation.window,
+    templateKey ?? 'spendcap:restricted',
+  );
+  const link =
+    lift.payment !== undefined
+      ? fillLink(context.policy, context.state.profile.subscriberId, lift.payment, id)
+      : undefined;
   const howToLift = describeLift(lift, context, link, dc);
   const verb = restriction.kind === 'block' ? 'is blocked' : `is slowed to ${restriction.kbps} kbps`;
-  const because = becauseOf(rule, evaluation, `${capitalize(scopeText)} ${verb} because ${reason}. ${howToLift}`);
+  const because = becauseOf(
+    rule,
+    evaluation,
+    `${capitalize(scopeText)} ${verb} because ${reason}. ${howToLift}`,
+  );
   const common = base(context, evaluation, cap.id, rule.name);
   const action: Action =
     restriction.kind === 'block'
       ? { kind: 'block', id: restriction.actionId, ...common, scope: restriction.scope, because }
-      : { kind: 'throttle', id: restriction.actionId, ...common, scope: restriction.scope, kbps: restriction.kbps!, because };
+      : {
+          kind: 'throttle',
+          id: restriction.actionId,
+          ...common,
+          scope: restriction.scope,
+          kbps: restriction.kbps!,
+          because,
+        };
   const values: Record<string, string> = {
     scope: scopeText,
     reason,
     howToLift,
     ...(link !== undefined ? { paymentLink: link } : {}),
-    ...(lift.payment !== undefined ? { amount: formatMoney(lift.payment, context.policy.currency, locale(context)) } : {}),
+    ...(lift.payment !== undefined
+      ? { amount: formatMoney(lift.payment, context.policy.currency, locale(context)) }
+      : {}),
   };
-  const notice = restrictionNotice(context, id, evaluation, restriction, restriction.scope, templateKey, 'restricted', values, because, link);
+  const notice = restrictionNotice(
+    context,
+    id,
+    evaluation,
+    restriction,
+    restriction.scope,
+    templateKey,
+    'restricted',
+    values,
+    because,
+    link,
+  );
   return [action, notice];
 }
 

@@ -64,7 +64,8 @@ function formatFact(fact: string, value: FactValue | readonly FactValue[], conte
 export function describeCondition(c: ConditionResult, context: DescribeContext): string {
   const label = context.cap?.label ?? 'the';
   const is = (value: FactValue) => formatFact(c.fact, value, context);
-  const comparedFact = c.value !== null && typeof c.value === 'object' && !Array.isArray(c.value) ? `${c.value.fact} ` : '';
+  const comparedFact =
+    c.value !== null && typeof c.value === 'object' && !Array.isArray(c.value) ? `${c.value.fact} ` : '';
   const bound = `${OPERATOR_WORDS[c.operator] ?? c.operator} ${comparedFact}${formatFact(c.fact, c.compareTo, context)}`;
   const threshold = c.result ? bound : `needs ${bound}`;
   const bool = typeof c.factValue === 'boolean' ? c.factValue : null;
@@ -97,7 +98,11 @@ export function describeCondition(c: ConditionResult, context: DescribeContext):
  * @example
  * explainConditions(results, true, context); // 'usage is at 100% of ... and the customer has not opted in ...'
  */
-export function explainConditions(results: readonly ConditionResult[], matched: boolean, context: DescribeContext): string {
+export function explainConditions(
+  results: readonly ConditionResult[],
+  matched: boolean,
+  context: DescribeContext,
+): string {
   const chosen = results.filter((c) => c.result === matched);
   const list = (chosen.length > 0 ? chosen : results).map((c) => describeCondition(c, context));
   if (list.length <= 1) return list[0] ?? 'its conditions hold';

@@ -54,6 +54,7 @@ export function liftOptions(
     ...(payment !== undefined && payment > 0 ? { payment } : {}),
     optIn: facts.optedIn === false && !holds({ ...facts, optedIn: true }),
     ...(windowEnd !== undefined ? { windowEnd } : {}),
-    returnHome: facts.roaming === true && !holds({ ...facts, zone: 'home', roaming: false, country: homeCountry }),
+    returnHome:
+      facts.roaming === true && !holds({ ...facts, zone: 'home', roaming: false, country: homeCountry }),
   };
 }

@@ -22,7 +22,10 @@ export const PLACEHOLDERS: readonly string[] = [
  * @example
  * resolveTemplateText({ pl: 'Cześć', en: 'Hello' }, 'pl-PL'); // 'Cześć'
  */
-export function resolveTemplateText(texts: Readonly<Record<string, string>>, locale: string): string | undefined {
+export function resolveTemplateText(
+  texts: Readonly<Record<string, string>>,
+  locale: string,
+): string | undefined {
   const language = locale.split('-')[0]!;
   return texts[locale] ?? texts[language] ?? texts['en'];
 }
@@ -71,7 +74,9 @@ export function minorDigits(currency: string): number {
  */
 export function toDecimalString(minor: number, digits: number): string {
   const negative = minor < 0;
-  const text = Math.abs(minor).toString().padStart(digits + 1, '0');
+  const text = Math.abs(minor)
+    .toString()
+    .padStart(digits + 1, '0');
   const whole = digits === 0 ? text : text.slice(0, -digits);
   const fraction = digits === 0 ? '' : `.${text.slice(-digits)}`;
   return `${negative ? '-' : ''}${whole}${fraction}`;

@@ -15,9 +15,14 @@ import { horizonOf } from './ledger.js';
  */
 export function checkEvent(state: SubscriberState, policy: Policy, event: SpendEvent, at: number): Issue[] {
   const out: Issue[] = [];
-  const fail = (code: IssueCode, path: string, message: string) => out.push({ code, path, message, severity: 'error' });
+  const fail = (code: IssueCode, path: string, message: string) =>
+    out.push({ code, path, message, severity: 'error' });
   if (event.subscriberId !== state.profile.subscriberId) {
-    fail('subscriber_mismatch', '$.subscriberId', `event is for '${event.subscriberId}' but the state is '${state.profile.subscriberId}'`);
+    fail(
+      'subscriber_mismatch',
+      '$.subscriberId',
+      `event is for '${event.subscriberId}' but the state is '${state.profile.subscriberId}'`,
+    );
   }
   const currency = (path: string, code: string | undefined) => {
     if (code !== undefined && code !== policy.currency) {
@@ -27,13 +32,19 @@ export function checkEvent(state: SubscriberState, policy: Policy, event: SpendE
   const costCap = (capId: string | undefined) => {
     if (capId === undefined) return;
     const cap = policy.capById.get(capId);
-    if (cap === undefined) fail('unknown_cap', '$.capId', `unknown cap '${capId}'${didYouMean(capId, policy.capById.keys())}`);
-    else if (cap.measure !== 'cost') fail('invalid_value', '$.capId', `cap '${capId}' counts quantity, not money`);
+    if (cap === undefined)
+      fail('unknown_cap', '$.capId', `unknown cap '${capId}'${didYouMean(capId, policy.capById.keys())}`);
+    else if (cap.measure !== 'cost')
+      fail('invalid_value', '$.capId', `cap '${capId}' counts quantity, not money`);
   };
   switch (event.type) {
     case 'usage':
       if (!policy.services.includes(event.service)) {
-        fail('unknown_service', '$.service', `unknown service '${event.service}'${didYouMean(event.service, policy.services)} (the policy declares ${policy.services.join(', ')})`);
+        fail(
+          'unknown_service',
+          '$.service',
+          `unknown service '${event.service}'${didYouMean(event.service, policy.services)} (the policy declares ${policy.services.join(', ')})`,
+        );
       }
       currency('$.cost.currency', event.cost.currency);
       break;
@@ -49,15 +60,27 @@ export function checkEvent(state: SubscriberState, policy: Policy, event: SpendE
       costCap(event.capId);
       const record = state.disputes[event.reference];
       const from = record?.status ?? 'none';
-      const allowed = record === undefined ? event.status !== 'rejected' : record.status === 'open' && event.status !== 'open';
+      const allowed =
+        record === undefined
+          ? event.status !== 'rejected'
+          : record.status === 'open' && event.status !== 'open';
       if (!allowed) {
-        fail('invalid_transition', '$.status', `dispute '${event.reference}' cannot go from ${from} to ${event.status} (open -> upheld | rejected; a dispute can also arrive already upheld)`);
+        fail(
+          'invalid_transition',
+          '$.status',
+          `dispute '${event.reference}' cannot go from ${from} to ${event.status} (open -> upheld | rejected; a dispute can also arrive already upheld)`,
+        );
       }
       break;
     }
     case 'override': {
       const cap = policy.capById.get(event.capId);
-      if (cap === undefined) fail('unknown_cap', '$.capId', `unknown cap '${event.capId}'${didYouMean(event.capId, policy.capById.keys())}`);
+      if (cap === undefined)
+        fail(
+          'unknown_cap',
+          '$.capId',
+          `unknown cap '${event.capId}'${didYouMean(event.capId, policy.capById.keys())}`,
+        );
       if (event.until !== 'window-end' && Date.parse(event.until) <= at) {
         fail('invalid_value', '$.until', `'until' (${event.until}) must be after 'at' (${event.at})`);
       }
@@ -67,7 +90,11 @@ export function checkEvent(state: SubscriberState, policy: Policy, event: SpendE
   }
   const horizon = horizonOf(state);
   if (horizon !== null && at < horizon) {
-    fail('too_old', '$.at', `${event.at} is before ${new Date(horizon).toISOString()}, the start of the previous billing cycle: the ledger keeps only the current and the previous window`);
+    fail(
+      'too_old',
+      '$.at',
+      `${event.at} is before ${new Date(horizon).toISOString()}, the start of the previous billing cycle: the ledger keeps only the current and the previous window`,
+    );
   }
   return out;
 }

@@ -95,7 +95,14 @@ export function moneyFacts(cap: LoadedCap, totals: WindowTotals, extraPaid = 0) 
   const spend = spendOf(totals);
   const paid = cap.measure === 'cost' ? totals.paid + extraPaid : 0;
   const outstanding = spend - paid;
-  return { spend, paid, outstanding, limit: cap.limit, usageRatio: outstanding / cap.limit, remaining: cap.limit - outstanding };
+  return {
+    spend,
+    paid,
+    outstanding,
+    limit: cap.limit,
+    usageRatio: outstanding / cap.limit,
+    remaining: cap.limit - outstanding,
+  };
 }
 
 /**
@@ -105,7 +112,12 @@ export function moneyFacts(cap: LoadedCap, totals: WindowTotals, extraPaid = 0) 
  * @example
  * const facts = capFacts(state, cap, subscriber, now); facts.usageRatio;
  */
-export function capFacts(state: SubscriberState, cap: LoadedCap, subscriber: SubscriberFacts, now: number): Facts {
+export function capFacts(
+  state: SubscriberState,
+  cap: LoadedCap,
+  subscriber: SubscriberFacts,
+  now: number,
+): Facts {
   const totals = state.caps[cap.id]!.cur!;
   const overrides = state.overrides[cap.id];
   return {

@@ -11,7 +11,15 @@ import { previousWindow, windowAt, type BillingWindow } from '../window/index.js
 
 /** Empty totals for a window. */
 export function emptyTotals(window: BillingWindow): WindowTotals {
-  return { key: window.key, start: window.start, end: window.end, charged: 0, credited: 0, disputed: 0, paid: 0 };
+  return {
+    key: window.key,
+    start: window.start,
+    end: window.end,
+    charged: 0,
+    credited: 0,
+    disputed: 0,
+    paid: 0,
+  };
 }
 
 /**
@@ -80,7 +88,11 @@ function landingWindow(draft: SubscriberState, cap: LoadedCap, at: number): Wind
   const cur = slot.cur!;
   if (at >= cur.start) return cur;
   if (slot.prev !== null) return at >= slot.prev.start ? slot.prev : null;
-  const before = previousWindow({ kind: cap.window, ...cur }, draft.profile.timeZone, draft.profile.cycleAnchorDay);
+  const before = previousWindow(
+    { kind: cap.window, ...cur },
+    draft.profile.timeZone,
+    draft.profile.cycleAnchorDay,
+  );
   if (at < before.start) return null;
   slot.prev = emptyTotals(before);
   return slot.prev;
@@ -140,9 +152,19 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
         if (cap.measure === 'cost') {
           count(cap, (t) => (t.charged += event.cost.amount), '$.cost.amount');
         } else if (event.quantity === undefined) {
-          notes.push({ code: 'not_counted', path: '$.quantity', message: `no quantity: not counted towards quantity cap '${cap.id}' (${cap.unit})`, severity: 'warning' });
+          notes.push({
+            code: 'not_counted',
+            path: '$.quantity',
+            message: `no quantity: not counted towards quantity cap '${cap.id}' (${cap.unit})`,
+            severity: 'warning',
+          });
         } else if (event.unit !== cap.unit) {
-          notes.push({ code: 'not_counted', path: '$.unit', message: `quantity in '${event.unit ?? 'no unit'}' not counted towards cap '${cap.id}', which counts '${cap.unit}'`, severity: 'warning' });
+          notes.push({
+            code: 'not_counted',
+            path: '$.unit',
+            message: `quantity in '${event.unit ?? 'no unit'}' not counted towards cap '${cap.id}', which counts '${cap.unit}'`,
+            severity: 'warning',
+          });
         } else {
           const quantity = event.quantity;
           count(cap, (t) => (t.charged += quantity), '$.quantity');
@@ -159,7 +181,11 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
       break;
     case 'adjustment':
       for (const cap of costCaps(policy, event.capId)) {
-        count(cap, (t) => (event.amount > 0 ? (t.charged += event.amount) : (t.credited -= event.amount)), '$.amount');
+        count(
+          cap,
+          (t) => (event.amount > 0 ? (t.charged += event.amount) : (t.credited -= event.amount)),
+          '$.amount',
+        );
       }
       break;
     case 'dispute':

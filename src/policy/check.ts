@@ -10,7 +10,13 @@ import {
   type Rule,
 } from '../schema/policy.js';
 import type { Scope } from '../schema/actions.js';
-import { collectKeys, didYouMean, formatPath, issuesFromZod, type IssueContext } from '../schema/zod-issues.js';
+import {
+  collectKeys,
+  didYouMean,
+  formatPath,
+  issuesFromZod,
+  type IssueContext,
+} from '../schema/zod-issues.js';
 import { PLACEHOLDERS, resolveTemplateText } from '../explain/template.js';
 import type { LoadedCap, LoadedRule, Policy } from './types.js';
 
@@ -78,7 +84,12 @@ function fail(issues: Issue[]): PolicyReport {
   return { ok: false, issues };
 }
 
-function issue(code: IssueCode, path: string, message: string, severity: 'error' | 'warning' = 'error'): Issue {
+function issue(
+  code: IssueCode,
+  path: string,
+  message: string,
+  severity: 'error' | 'warning' = 'error',
+): Issue {
   return { code, path, message, severity };
 }
 
@@ -91,8 +102,15 @@ function checkLimits(json: unknown): Issue[] {
   const out: Issue[] = [];
   const count = (key: string, max: number) => {
     const value = doc[key];
-    const size = Array.isArray(value) ? value.length : value && typeof value === 'object' ? Object.keys(value).length : 0;
-    if (size > max) out.push(issue('limit_exceeded', formatPath([key]), `found ${size} entries; at most ${max} are allowed`));
+    const size = Array.isArray(value)
+      ? value.length
+      : value && typeof value === 'object'
+        ? Object.keys(value).length
+        : 0;
+    if (size > max)
+      out.push(
+        issue('limit_exceeded', formatPath([key]), `found ${size} entries; at most ${max} are allowed`),
+      );
   };
   count('rules', POLICY_LIMITS.rules);
   count('caps', POLICY_LIMITS.caps);
@@ -107,10 +125,20 @@ function checkLimits(json: unknown): Issue[] {
       const { depth, leaves } = measure(conditions, POLICY_LIMITS.maxConditionDepth + 1);
       const path = formatPath(['rules', index, 'conditions']);
       if (depth > POLICY_LIMITS.maxConditionDepth) {
-        out.push(issue('limit_exceeded', path, `conditions nest deeper than ${POLICY_LIMITS.maxConditionDepth} levels`));
+        out.push(
+          issue(
+            'limit_exceeded',
+            path,
+            `conditions nest deeper than ${POLICY_LIMITS.maxConditionDepth} levels`,
+          ),
+        );
       } else if (leaves > POLICY_LIMITS.maxConditionsPerRule) {
         out.push(
-          issue('limit_exceeded', path, `found ${leaves} conditions; at most ${POLICY_LIMITS.maxConditionsPerRule} per rule`),
+          issue(
+            'limit_exceeded',
+            path,
+            `found ${leaves} conditions; at most ${POLICY_LIMITS.maxConditionsPerRule} per rule`,
+          ),
         );
       }
     });
@@ -171,7 +199,8 @@ function expandZones(list: PolicyScope['zones'], doc: PolicyDocument): string[] 
 export function expandScope(services: Iterable<string>, zones: Iterable<string>): Scope {
   const zoneList = [...new Set(zones)].sort();
   const out: Scope = [];
-  for (const service of [...new Set(services)].sort()) for (const zone of zoneList) out.push({ service, zone });
+  for (const service of [...new Set(services)].sort())
+    for (const zone of zoneList) out.push({ service, zone });
   return out;
 }
 
@@ -184,7 +213,11 @@ function leavesOf(condition: Condition, out: LeafCondition[] = []): LeafConditio
 }
 
 /** Leaves with their JSON paths, for located messages. */
-function leavesWithPaths(condition: Condition, path: (string | number)[], out: Array<[LeafCondition, (string | number)[]]> = []) {
+function leavesWithPaths(
+  condition: Condition,
+  path: (string | number)[],
+  out: Array<[LeafCondition, (string | number)[]]> = [],
+) {
   if ('fact' in condition) out.push([condition, path]);
   else if ('all' in condition) condition.all.forEach((c, i) => leavesWithPaths(c, [...path, 'all', i], out));
   else if ('any' in condition) condition.any.forEach((c, i) => leavesWithPaths(c, [...path, 'any', i], out));
@@ -202,16 +235,25 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
   const zoneSet = new Set(zoneNames);
 
   doc.services.forEach((service, i) => {
-    if (doc.services.indexOf(service) !== i) out.push(issue('duplicate_name', at('services', i), `service '${service}' is listed twice`));
+    if (doc.services.indexOf(service) !== i)
+      out.push(issue('duplicate_name', at('services', i), `service '${service}' is listed twice`));
   });
 
   if (RESERVED_ZONES.has(doc.otherZone)) {
-    out.push(issue('invalid_value', at('otherZone'), `'${doc.otherZone}' is reserved; name the other zone e.g. "world"`));
+    out.push(
+      issue(
+        'invalid_value',
+        at('otherZone'),
+        `'${doc.otherZone}' is reserved; name the other zone e.g. "world"`,
+      ),
+    );
   }
   const zoneOfCountry = new Map<string, string>();
   for (const [zone, countries] of Object.entries(doc.zones)) {
     if (RESERVED_ZONES.has(zone) || zone === doc.otherZone) {
-      out.push(issue('invalid_value', at('zones', zone), `zone name '${zone}' is reserved or equals otherZone`));
+      out.push(
+        issue('invalid_value', at('zones', zone), `zone name '${zone}' is reserved or equals otherZone`),
+      );
     }
     countries.forEach((country, i) => {
       const other = zoneOfCountry.get(country);
@@ -220,7 +262,9 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
           issue(
             'overlapping_zones',
             at('zones', zone, i),
-            other === zone ? `country '${country}' is listed twice in zone '${zone}'` : `country '${country}' is already in zone '${other}'; zones must not overlap`,
+            other === zone
+              ? `country '${country}' is listed twice in zone '${zone}'`
+              : `country '${country}' is already in zone '${other}'; zones must not overlap`,
           ),
         );
       } else zoneOfCountry.set(country, zone);
@@ -232,7 +276,11 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
     list.forEach((service, i) => {
       if (!services.has(service)) {
         out.push(
-          issue('unknown_service', at(...path, i), `unknown service '${service}'${didYouMean(service, services)} (the policy declares ${doc.services.join(', ')})`),
+          issue(
+            'unknown_service',
+            at(...path, i),
+            `unknown service '${service}'${didYouMean(service, services)} (the policy declares ${doc.services.join(', ')})`,
+          ),
         );
       }
     });
@@ -242,7 +290,11 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
     list.forEach((zone, i) => {
       if (!zoneSet.has(zone)) {
         out.push(
-          issue('unknown_zone', at(...path, i), `unknown zone '${zone}'${didYouMean(zone, [...zoneSet, 'roaming'])} (zones: ${zoneNames.join(', ')}, or "roaming", "*")`),
+          issue(
+            'unknown_zone',
+            at(...path, i),
+            `unknown zone '${zone}'${didYouMean(zone, [...zoneSet, 'roaming'])} (zones: ${zoneNames.join(', ')}, or "roaming", "*")`,
+          ),
         );
       }
     });
@@ -250,15 +302,24 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
 
   const caps = new Map<string, (typeof doc.caps)[number]>();
   doc.caps.forEach((cap, i) => {
-    if (caps.has(cap.id)) out.push(issue('duplicate_name', at('caps', i, 'id'), `cap id '${cap.id}' is used twice`));
+    if (caps.has(cap.id))
+      out.push(issue('duplicate_name', at('caps', i, 'id'), `cap id '${cap.id}' is used twice`));
     caps.set(cap.id, cap);
     checkServiceList(cap.services, ['caps', i, 'services']);
     checkZoneList(cap.zones, ['caps', i, 'zones']);
     if (cap.measure === 'quantity' && cap.unit === undefined) {
-      out.push(issue('missing_key', at('caps', i, 'unit'), "missing 'unit': a quantity cap counts usage quantity in one unit, e.g. \"MB\""));
+      out.push(
+        issue(
+          'missing_key',
+          at('caps', i, 'unit'),
+          'missing \'unit\': a quantity cap counts usage quantity in one unit, e.g. "MB"',
+        ),
+      );
     }
     if (cap.measure !== 'quantity' && cap.unit !== undefined) {
-      out.push(issue('invalid_value', at('caps', i, 'unit'), "'unit' is only for caps whose measure is 'quantity'"));
+      out.push(
+        issue('invalid_value', at('caps', i, 'unit'), "'unit' is only for caps whose measure is 'quantity'"),
+      );
     }
     if (!doc.rules.some((rule) => rule.cap === cap.id)) {
       out.push(issue('unused', at('caps', i), `cap '${cap.id}' has no rules`, 'warning'));
@@ -270,7 +331,9 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
   const checkTemplateRef = (key: string, path: (string | number)[]) => {
     usedTemplates.add(key);
     if (!templateKeys.has(key)) {
-      out.push(issue('unknown_template', at(...path), `unknown template '${key}'${didYouMean(key, templateKeys)}`));
+      out.push(
+        issue('unknown_template', at(...path), `unknown template '${key}'${didYouMean(key, templateKeys)}`),
+      );
     }
   };
 
@@ -278,30 +341,61 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
   doc.rules.forEach((rule, i) => {
     const path: (string | number)[] = ['rules', i];
     if (names.has(rule.name)) {
-      out.push(issue('duplicate_name', at(...path, 'name'), `rule name '${rule.name}' is already used by rules[${names.get(rule.name)}]`));
+      out.push(
+        issue(
+          'duplicate_name',
+          at(...path, 'name'),
+          `rule name '${rule.name}' is already used by rules[${names.get(rule.name)}]`,
+        ),
+      );
     } else names.set(rule.name, i);
     const cap = rule.cap === undefined ? undefined : caps.get(rule.cap);
     if (rule.cap !== undefined && cap === undefined) {
-      out.push(issue('unknown_cap', at(...path, 'cap'), `unknown cap '${rule.cap}'${didYouMean(rule.cap, caps.keys())}`));
+      out.push(
+        issue(
+          'unknown_cap',
+          at(...path, 'cap'),
+          `unknown cap '${rule.cap}'${didYouMean(rule.cap, caps.keys())}`,
+        ),
+      );
     }
     checkConditions(rule, path, out);
     const kind = rule.event.type;
     if (rule.cap === undefined && kind !== 'notify' && kind !== 'careNote') {
-      out.push(issue('capless_action', at(...path, 'event', 'type'), `a rule without a cap may only notify or careNote, found '${kind}'; add "cap"`));
+      out.push(
+        issue(
+          'capless_action',
+          at(...path, 'event', 'type'),
+          `a rule without a cap may only notify or careNote, found '${kind}'; add "cap"`,
+        ),
+      );
     }
     switch (rule.event.type) {
       case 'notify':
         checkTemplateRef(rule.event.params.template, [...path, 'event', 'params', 'template']);
         if (rule.event.params.paymentLink === true && doc.paymentLink === undefined) {
-          out.push(issue('missing_key', at(...path, 'event', 'params', 'paymentLink'), "paymentLink is true but the policy has no 'paymentLink'"));
+          out.push(
+            issue(
+              'missing_key',
+              at(...path, 'event', 'params', 'paymentLink'),
+              "paymentLink is true but the policy has no 'paymentLink'",
+            ),
+          );
         }
         break;
       case 'careNote':
-        if (rule.event.params.template !== undefined) checkTemplateRef(rule.event.params.template, [...path, 'event', 'params', 'template']);
+        if (rule.event.params.template !== undefined)
+          checkTemplateRef(rule.event.params.template, [...path, 'event', 'params', 'template']);
         break;
       case 'offerPayment':
         if (cap?.measure === 'quantity') {
-          out.push(issue('invalid_value', at(...path, 'event', 'type'), `cap '${cap.id}' counts quantity; a payment cannot lower it`));
+          out.push(
+            issue(
+              'invalid_value',
+              at(...path, 'event', 'type'),
+              `cap '${cap.id}' counts quantity; a payment cannot lower it`,
+            ),
+          );
         }
         break;
       case 'block':
@@ -313,17 +407,29 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
         checkZoneList(scope.zones, [...scopePath, 'zones']);
         const capServices = new Set(expandServices(cap.services, doc));
         const capZones = new Set(expandZones(cap.zones, doc));
-        const outsideServices = expandServices(scope.services, doc).filter((s) => services.has(s) && !capServices.has(s));
+        const outsideServices = expandServices(scope.services, doc).filter(
+          (s) => services.has(s) && !capServices.has(s),
+        );
         const outsideZones = expandZones(scope.zones, doc).filter((z) => zoneSet.has(z) && !capZones.has(z));
         if (outsideServices.length > 0 || outsideZones.length > 0) {
-          const what = [...outsideServices.map((s) => `service '${s}'`), ...outsideZones.map((z) => `zone '${z}'`)].join(', ');
-          out.push(issue('scope_outside_cap', at(...scopePath), `the scope names ${what}, outside cap '${cap.id}' (a restriction must lie inside its cap's scope)`));
+          const what = [
+            ...outsideServices.map((s) => `service '${s}'`),
+            ...outsideZones.map((z) => `zone '${z}'`),
+          ].join(', ');
+          out.push(
+            issue(
+              'scope_outside_cap',
+              at(...scopePath),
+              `the scope names ${what}, outside cap '${cap.id}' (a restriction must lie inside its cap's scope)`,
+            ),
+          );
         }
         break;
       }
     }
   });
-  if (doc.rules.length === 0) out.push(issue('unused', at('rules'), 'the policy has no rules: it never acts', 'warning'));
+  if (doc.rules.length === 0)
+    out.push(issue('unused', at('rules'), 'the policy has no rules: it never acts', 'warning'));
 
   for (const key of ['restricted', 'lifted'] as const) {
     const ref = doc.notices?.[key];
@@ -335,30 +441,47 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
       try {
         Intl.getCanonicalLocales(locale);
       } catch {
-        out.push(issue('invalid_value', at('templates', key, locale), `'${locale}' is not a BCP 47 locale tag`));
+        out.push(
+          issue('invalid_value', at('templates', key, locale), `'${locale}' is not a BCP 47 locale tag`),
+        );
       }
       for (const match of text.matchAll(/\{([^{}]*)\}/g)) {
         const name = match[1]!;
         if (!PLACEHOLDERS.includes(name)) {
           out.push(
-            issue('unknown_placeholder', at('templates', key, locale), `unknown placeholder '{${name}}'${didYouMean(name, PLACEHOLDERS)} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`),
+            issue(
+              'unknown_placeholder',
+              at('templates', key, locale),
+              `unknown placeholder '{${name}}'${didYouMean(name, PLACEHOLDERS)} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`,
+            ),
           );
         }
       }
     }
     if (resolveTemplateText(texts, doc.locale) === undefined) {
       out.push(
-        issue('missing_translation', at('templates', key), `template '${key}' has no text for the policy's locale '${doc.locale}', its language, or 'en'`),
+        issue(
+          'missing_translation',
+          at('templates', key),
+          `template '${key}' has no text for the policy's locale '${doc.locale}', its language, or 'en'`,
+        ),
       );
     }
-    if (!usedTemplates.has(key)) out.push(issue('unused', at('templates', key), `template '${key}' is not used by any rule`, 'warning'));
+    if (!usedTemplates.has(key))
+      out.push(issue('unused', at('templates', key), `template '${key}' is not used by any rule`, 'warning'));
   }
 
   if (doc.paymentLink !== undefined) {
     for (const match of doc.paymentLink.matchAll(/\{([^{}]*)\}/g)) {
       const name = match[1]!;
       if (!LINK_PLACEHOLDERS.includes(name)) {
-        out.push(issue('unknown_placeholder', at('paymentLink'), `unknown placeholder '{${name}}'${didYouMean(name, LINK_PLACEHOLDERS)} (known: {subscriberId}, {amount}, {actionId})`));
+        out.push(
+          issue(
+            'unknown_placeholder',
+            at('paymentLink'),
+            `unknown placeholder '{${name}}'${didYouMean(name, LINK_PLACEHOLDERS)} (known: {subscriberId}, {amount}, {actionId})`,
+          ),
+        );
       }
     }
     if (!/^https:\/\/[^\s]+$/.test(doc.paymentLink)) {
@@ -373,14 +496,26 @@ function checkConditions(rule: Rule, rulePath: (string | number)[], out: Issue[]
   for (const [leaf, path] of leavesWithPaths(rule.conditions, [...rulePath, 'conditions'])) {
     const info = FACTS[leaf.fact as FactName];
     if (rule.cap === undefined && info.level === 'cap') {
-      out.push(issue('capless_fact', at([...path, 'fact']), `fact '${leaf.fact}' belongs to a cap; this rule has no "cap"`));
+      out.push(
+        issue(
+          'capless_fact',
+          at([...path, 'fact']),
+          `fact '${leaf.fact}' belongs to a cap; this rule has no "cap"`,
+        ),
+      );
     }
     const value = leaf.value;
     let compared: { type: string; nullable: boolean } | undefined;
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const other = FACTS[value.fact as FactName];
       if (rule.cap === undefined && other.level === 'cap') {
-        out.push(issue('capless_fact', at([...path, 'value', 'fact']), `fact '${value.fact}' belongs to a cap; this rule has no "cap"`));
+        out.push(
+          issue(
+            'capless_fact',
+            at([...path, 'value', 'fact']),
+            `fact '${value.fact}' belongs to a cap; this rule has no "cap"`,
+          ),
+        );
       }
       compared = other;
     }
@@ -392,7 +527,8 @@ function checkConditions(rule: Rule, rulePath: (string | number)[], out: Issue[]
         continue;
       }
       for (const item of value) {
-        if (item !== null && typeof item !== info.type) mismatch(`fact '${leaf.fact}' is a ${info.type}; the list holds ${JSON.stringify(item)}`);
+        if (item !== null && typeof item !== info.type)
+          mismatch(`fact '${leaf.fact}' is a ${info.type}; the list holds ${JSON.stringify(item)}`);
       }
       continue;
     }
@@ -413,7 +549,9 @@ function checkConditions(rule: Rule, rulePath: (string | number)[], out: Issue[]
     }
     const valueType = compared !== undefined ? compared.type : value === null ? 'null' : typeof value;
     if (NUMERIC_OPERATORS.has(op) && (info.type !== 'number' || valueType !== 'number')) {
-      mismatch(`operator '${op}' compares numbers; fact '${leaf.fact}' is a ${info.type} and the value is a ${valueType}`);
+      mismatch(
+        `operator '${op}' compares numbers; fact '${leaf.fact}' is a ${info.type} and the value is a ${valueType}`,
+      );
     } else if (valueType === 'null' && !info.nullable) {
       mismatch(`fact '${leaf.fact}' is never null`);
     } else if (valueType !== 'null' && valueType !== info.type) {
@@ -424,7 +562,8 @@ function checkConditions(rule: Rule, rulePath: (string | number)[], out: Issue[]
 
 function compilePolicy(doc: PolicyDocument, issues: readonly Issue[]): Policy {
   const zoneOfCountry = new Map<string, string>();
-  for (const [zone, countries] of Object.entries(doc.zones)) for (const c of countries) zoneOfCountry.set(c, zone);
+  for (const [zone, countries] of Object.entries(doc.zones))
+    for (const c of countries) zoneOfCountry.set(c, zone);
   const byPriority = (a: LoadedRule, b: LoadedRule) => b.priority - a.priority || a.index - b.index;
   const capDocs = new Map(doc.caps.map((cap) => [cap.id, cap]));
   const rules: LoadedRule[] = doc.rules.map((rule, index) => {
@@ -438,7 +577,8 @@ function compilePolicy(doc: PolicyDocument, issues: readonly Issue[]): Policy {
     const facts = new Set<FactName>();
     for (const leaf of leaves) {
       facts.add(leaf.fact as FactName);
-      if (leaf.value !== null && typeof leaf.value === 'object' && !Array.isArray(leaf.value)) facts.add(leaf.value.fact as FactName);
+      if (leaf.value !== null && typeof leaf.value === 'object' && !Array.isArray(leaf.value))
+        facts.add(leaf.value.fact as FactName);
     }
     return {
       name: rule.name,

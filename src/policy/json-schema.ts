@@ -9,7 +9,11 @@ import { PolicySchema } from '../schema/policy.js';
  * fs.writeFileSync('schema/policy.schema.json', JSON.stringify(policyJsonSchema(), null, 2));
  */
 export function policyJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(PolicySchema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(PolicySchema, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
   return {
     $schema: schema['$schema'],
     title: 'spendcap policy',

@@ -151,10 +151,13 @@ export function reconcile(
   draft.restrictions = [...kept, ...imposed.map((i) => i.restriction)];
 
   const held = new Set<string>();
-  for (const r of draft.restrictions) for (const p of r.scope) held.add(`${r.kind}\u0000${pairKey(p.service, p.zone)}`);
+  for (const r of draft.restrictions)
+    for (const p of r.scope) held.add(`${r.kind}\u0000${pairKey(p.service, p.zone)}`);
   const lifted: Lifted[] = [];
   for (const restriction of liftedRestrictions) {
-    const scope = restriction.scope.filter((p) => !held.has(`${restriction.kind}\u0000${pairKey(p.service, p.zone)}`));
+    const scope = restriction.scope.filter(
+      (p) => !held.has(`${restriction.kind}\u0000${pairKey(p.service, p.zone)}`),
+    );
     if (scope.length === 0) continue;
     const evaluation = byCap.get(restriction.capId);
     lifted.push({

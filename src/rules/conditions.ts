@@ -44,7 +44,8 @@ export function applyOperator(operator: string, factValue: FactValue, compareTo:
 
 function compareValue(leaf: LeafCondition, facts: Facts): Comparable {
   const value = leaf.value;
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return facts[value.fact as keyof Facts];
+  if (value !== null && typeof value === 'object' && !Array.isArray(value))
+    return facts[value.fact as keyof Facts];
   return value as Comparable;
 }
 
@@ -87,7 +88,11 @@ export function testCondition(condition: Condition, facts: Facts): boolean {
  * @example
  * explainCondition(rule.conditions, facts).filter((c) => c.result);
  */
-export function explainCondition(condition: Condition, facts: Facts, out: ConditionResult[] = []): ConditionResult[] {
+export function explainCondition(
+  condition: Condition,
+  facts: Facts,
+  out: ConditionResult[] = [],
+): ConditionResult[] {
   if ('fact' in condition) out.push(evaluateLeaf(condition, facts));
   else if ('all' in condition) for (const c of condition.all) explainCondition(c, facts, out);
   else if ('any' in condition) for (const c of condition.any) explainCondition(c, facts, out);

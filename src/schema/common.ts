@@ -55,7 +55,10 @@ export const LocaleSchema = z
 
 /** An instant written as ISO 8601 with an explicit offset (`Z` or `+02:00`). */
 export const InstantSchema = z.iso
-  .datetime({ offset: true, message: 'expected an ISO 8601 time with an offset, e.g. "2026-11-24T10:15:00+01:00"' })
+  .datetime({
+    offset: true,
+    message: 'expected an ISO 8601 time with an offset, e.g. "2026-11-24T10:15:00+01:00"',
+  })
   .refine((text) => Number.isFinite(Date.parse(text)), 'expected a real calendar time')
   .meta({ description: 'ISO 8601 time with an offset, e.g. "2026-11-24T10:15:00+01:00".' });
 
@@ -68,9 +71,15 @@ export const IdSchema = z
   .regex(/^[^\u0000-\u001f\u007f]+$/, 'expected no control characters');
 
 /** A short free text (reason, reference): at most 1,000 characters. */
-export const TextSchema = z.string().min(1, 'expected a non-empty text').max(1000, 'expected at most 1000 characters');
+export const TextSchema = z
+  .string()
+  .min(1, 'expected a non-empty text')
+  .max(1000, 'expected at most 1000 characters');
 
 /** A service or zone name: lower-case letters, digits and dashes. */
 export const NameSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9-]{0,39}$/, 'expected a lower-case name of letters, digits and dashes, e.g. "premium-sms"');
+  .regex(
+    /^[a-z][a-z0-9-]{0,39}$/,
+    'expected a lower-case name of letters, digits and dashes, e.g. "premium-sms"',
+  );

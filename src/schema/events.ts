@@ -14,7 +14,9 @@ import {
 const base = {
   id: IdSchema.meta({ description: 'Unique per subscriber; a repeated id is a duplicate.' }),
   subscriberId: IdSchema.meta({ description: 'The subscriber the event belongs to.' }),
-  at: InstantSchema.meta({ description: 'When it happened: ISO 8601 with an offset. The only clock spendcap reads.' }),
+  at: InstantSchema.meta({
+    description: 'When it happened: ISO 8601 with an offset. The only clock spendcap reads.',
+  }),
 };
 
 /** Money with its currency: the currency must be the policy's. */
@@ -36,7 +38,12 @@ export const UsageEventSchema = z.strictObject({
     .refine(Number.isFinite, 'expected a finite quantity')
     .optional()
     .meta({ description: "Usage volume in `unit`, counted by caps whose measure is 'quantity'." }),
-  unit: z.string().min(1).max(20).optional().meta({ description: "Unit of `quantity`, e.g. 'MB', 'min', 'msg'." }),
+  unit: z
+    .string()
+    .min(1)
+    .max(20)
+    .optional()
+    .meta({ description: "Unit of `quantity`, e.g. 'MB', 'min', 'msg'." }),
   ratingGroup: z.union([z.string().max(100), z.number().int()]).optional(),
 });
 
@@ -68,7 +75,9 @@ export const AdjustmentEventSchema = z.strictObject({
   currency: CurrencySchema.optional().meta({ description: "When given, must be the policy's currency." }),
   reference: TextSchema,
   reason: TextSchema,
-  capId: IdSchema.optional().meta({ description: 'The one cost cap it applies to; every cost cap when absent.' }),
+  capId: IdSchema.optional().meta({
+    description: 'The one cost cap it applies to; every cost cap when absent.',
+  }),
 });
 
 /** A dispute moving through open, upheld (becomes a credit) or rejected (counts again). */
@@ -126,4 +135,12 @@ export type SpendEvent = z.infer<typeof EventSchema>;
 /** The `type` of an input event. */
 export type EventType = SpendEvent['type'];
 /** Every event type. */
-export const EVENT_TYPES: readonly EventType[] = ['usage', 'location', 'payment', 'adjustment', 'dispute', 'override', 'tick'];
+export const EVENT_TYPES: readonly EventType[] = [
+  'usage',
+  'location',
+  'payment',
+  'adjustment',
+  'dispute',
+  'override',
+  'tick',
+];

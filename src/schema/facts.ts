@@ -28,20 +28,37 @@ const fact = (
  * FACTS.usageRatio.type; // 'number'
  */
 export const FACTS = {
-  spend: fact('number', 'cap', "Cost (or quantity) in the cap's scope and current window, less credits, less open disputes."),
+  spend: fact(
+    'number',
+    'cap',
+    "Cost (or quantity) in the cap's scope and current window, less credits, less open disputes.",
+  ),
   paid: fact('number', 'cap', "Payments in the cap's current window (0 for quantity caps)."),
   outstanding: fact('number', 'cap', 'spend - paid.'),
   limit: fact('number', 'cap', "The cap's limit for this subscriber."),
   usageRatio: fact('number', 'cap', 'outstanding / limit (1 means the limit is reached).'),
   remaining: fact('number', 'cap', 'limit - outstanding.'),
-  zone: fact('string', 'subscriber', "The zone the subscriber is in now ('home', a policy zone, or otherZone)."),
+  zone: fact(
+    'string',
+    'subscriber',
+    "The zone the subscriber is in now ('home', a policy zone, or otherZone).",
+  ),
   country: fact('string', 'subscriber', 'The ISO 3166-1 alpha-2 country the subscriber is in now.'),
   roaming: fact('boolean', 'subscriber', "Whether the subscriber is outside 'home' now."),
   previousZone: fact('string', 'subscriber', 'The zone before this event.'),
   zoneChanged: fact('boolean', 'subscriber', 'Whether this event moved the subscriber to another zone.'),
-  eventType: fact('string', 'subscriber', 'The type of the triggering event (usage, location, payment, ...).'),
+  eventType: fact(
+    'string',
+    'subscriber',
+    'The type of the triggering event (usage, location, payment, ...).',
+  ),
   eventService: fact('string', 'subscriber', 'The service of a triggering usage event, else null.', true),
-  eventZone: fact('string', 'subscriber', 'The zone of a triggering usage or location event, else null.', true),
+  eventZone: fact(
+    'string',
+    'subscriber',
+    'The zone of a triggering usage or location event, else null.',
+    true,
+  ),
   optedIn: fact('boolean', 'cap', 'A customer opt-in (override by customer) is active on this cap.'),
   agentOverride: fact('boolean', 'cap', 'A care-agent override is active on this cap.'),
   tenureMonths: fact('number', 'subscriber', "The profile's tenureMonths, else null.", true),

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { FACT_NAMES, OPERATORS } from './facts.js';
-import { CountrySchema, CurrencySchema, IdSchema, LocaleSchema, NameSchema, PositiveMinorUnitsSchema } from './common.js';
+import {
+  CountrySchema,
+  CurrencySchema,
+  IdSchema,
+  LocaleSchema,
+  NameSchema,
+  PositiveMinorUnitsSchema,
+} from './common.js';
 
 /** Limits that keep a policy cheap to load and evaluate; a policy beyond them does not load. */
 export const POLICY_LIMITS = {
@@ -19,12 +26,10 @@ const ServiceListSchema = z
   .union([z.literal('*'), z.array(NameSchema).min(1)])
   .meta({ description: 'Service names, or "*" for every service the policy declares.' });
 
-const ZoneListSchema = z
-  .union([z.literal('*'), z.literal('roaming'), z.array(NameSchema).min(1)])
-  .meta({
-    description:
-      'Zone names ("home", a zone of `zones`, or `otherZone`), "roaming" for every zone but home, or "*" for all.',
-  });
+const ZoneListSchema = z.union([z.literal('*'), z.literal('roaming'), z.array(NameSchema).min(1)]).meta({
+  description:
+    'Zone names ("home", a zone of `zones`, or `otherZone`), "roaming" for every zone but home, or "*" for all.',
+});
 
 /** A scope in a policy: which services in which zones. */
 export const PolicyScopeSchema = z.strictObject({
@@ -40,7 +45,8 @@ export const CapSchema = z.strictObject({
     description: 'The limit: minor units of the policy currency for cost caps, `unit`s for quantity caps.',
   }),
   window: z.enum(['cycle', 'day']).meta({
-    description: "'cycle': the billing cycle from the anchor day; 'day': the calendar day, both in the subscriber's zone.",
+    description:
+      "'cycle': the billing cycle from the anchor day; 'day': the calendar day, both in the subscriber's zone.",
   }),
   services: ServiceListSchema,
   zones: ZoneListSchema,
@@ -48,12 +54,24 @@ export const CapSchema = z.strictObject({
     .enum(['cost', 'quantity'])
     .optional()
     .meta({ description: "'cost' (default) counts money; 'quantity' counts usage quantity in `unit`." }),
-  unit: z.string().min(1).max(20).optional().meta({ description: "The unit a quantity cap counts, e.g. 'MB'." }),
+  unit: z
+    .string()
+    .min(1)
+    .max(20)
+    .optional()
+    .meta({ description: "The unit a quantity cap counts, e.g. 'MB'." }),
 });
 
-const FactNameSchema = z.enum(FACT_NAMES as [string, ...string[]]).meta({ description: 'A fact (see the README).' });
+const FactNameSchema = z
+  .enum(FACT_NAMES as [string, ...string[]])
+  .meta({ description: 'A fact (see the README).' });
 
-const ScalarSchema = z.union([z.string().max(200), z.number().refine(Number.isFinite, 'expected a finite number'), z.boolean(), z.null()]);
+const ScalarSchema = z.union([
+  z.string().max(200),
+  z.number().refine(Number.isFinite, 'expected a finite number'),
+  z.boolean(),
+  z.null(),
+]);
 
 /** A leaf condition: compare a fact with a literal or another fact. */
 export const LeafConditionSchema = z.strictObject({
@@ -61,15 +79,14 @@ export const LeafConditionSchema = z.strictObject({
   operator: z.enum(OPERATORS).meta({ description: 'A json-rules-engine operator.' }),
   value: z
     .union([ScalarSchema, z.array(ScalarSchema).max(100), z.strictObject({ fact: FactNameSchema })])
-    .meta({ description: 'A literal, a list (for in/notIn), or { "fact": name } to compare with another fact.' }),
+    .meta({
+      description: 'A literal, a list (for in/notIn), or { "fact": name } to compare with another fact.',
+    }),
 });
 
 /** A condition: a leaf, or `all` / `any` / `not` of conditions. */
 export type Condition =
-  | z.infer<typeof LeafConditionSchema>
-  | { all: Condition[] }
-  | { any: Condition[] }
-  | { not: Condition };
+  z.infer<typeof LeafConditionSchema> | { all: Condition[] } | { any: Condition[] } | { not: Condition };
 
 export const AllConditionSchema: z.ZodType<{ all: Condition[] }> = z.strictObject({
   get all() {
@@ -120,7 +137,9 @@ export const BlockRuleEventSchema = z.strictObject({
   type: z.literal('block'),
   params: z
     .strictObject({
-      scope: PolicyScopeSchema.optional().meta({ description: "Must lie inside the cap's scope; default the cap's." }),
+      scope: PolicyScopeSchema.optional().meta({
+        description: "Must lie inside the cap's scope; default the cap's.",
+      }),
     })
     .optional(),
 });
@@ -149,7 +168,9 @@ export const CareNoteRuleEventSchema = z.strictObject({
   type: z.literal('careNote'),
   params: z.strictObject({
     queue: NameSchema.meta({ description: 'The care queue, e.g. "payments" (not "collections").' }),
-    template: TemplateKeySchema.optional().meta({ description: 'A template for the summary; built in when absent.' }),
+    template: TemplateKeySchema.optional().meta({
+      description: 'A template for the summary; built in when absent.',
+    }),
   }),
 });
 
@@ -166,10 +187,17 @@ export const RuleEventSchema = z.discriminatedUnion('type', [
 export const RuleSchema = z.strictObject({
   name: IdSchema.meta({ description: 'Unique rule name; actions carry it as `ruleId`.' }),
   cap: IdSchema.optional().meta({
-    description: 'The cap whose facts the rule sees; without one only subscriber facts, and only notify/careNote.',
+    description:
+      'The cap whose facts the rule sees; without one only subscriber facts, and only notify/careNote.',
   }),
   description: z.string().max(1000).optional(),
-  priority: z.number().int().min(1).max(1000).optional().meta({ description: 'Higher runs first (json-rules-engine).' }),
+  priority: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .optional()
+    .meta({ description: 'Higher runs first (json-rules-engine).' }),
   conditions: TopConditionSchema,
   event: RuleEventSchema,
 });
@@ -185,9 +213,14 @@ export const PolicySchema = z.strictObject({
   id: IdSchema.meta({ description: 'Policy id.' }),
   version: z.string().min(1).max(50).meta({ description: 'Policy version, e.g. a date.' }),
   description: z.string().max(5000).optional(),
-  currency: CurrencySchema.meta({ description: 'The one currency of every amount in this policy and its events.' }),
+  currency: CurrencySchema.meta({
+    description: 'The one currency of every amount in this policy and its events.',
+  }),
   locale: LocaleSchema.meta({ description: 'Default message locale for subscribers without one.' }),
-  services: z.array(NameSchema).min(1).meta({ description: 'The services usage may name: data, voice, sms, mms, ...' }),
+  services: z
+    .array(NameSchema)
+    .min(1)
+    .meta({ description: 'The services usage may name: data, voice, sms, mms, ...' }),
   zones: z
     .record(NameSchema, z.array(CountrySchema).min(1))
     .meta({ description: 'Named country lists; the home country is always zone "home".' }),
@@ -199,7 +232,9 @@ export const PolicySchema = z.strictObject({
   rules: z.array(RuleSchema).meta({ description: 'json-rules-engine rules, each with a unique name.' }),
   notices: z
     .strictObject({
-      restricted: TemplateKeySchema.optional().meta({ description: 'Template sent with every block/throttle.' }),
+      restricted: TemplateKeySchema.optional().meta({
+        description: 'Template sent with every block/throttle.',
+      }),
       lifted: TemplateKeySchema.optional().meta({ description: 'Template sent with every unblock.' }),
     })
     .optional(),
@@ -217,4 +252,10 @@ export type LeafCondition = z.infer<typeof LeafConditionSchema>;
 export type PolicyScope = z.infer<typeof PolicyScopeSchema>;
 /** An action kind a rule may produce. */
 export type RuleActionKind = RuleEvent['type'];
-export const RULE_ACTION_KINDS: readonly RuleActionKind[] = ['notify', 'block', 'throttle', 'offerPayment', 'careNote'];
+export const RULE_ACTION_KINDS: readonly RuleActionKind[] = [
+  'notify',
+  'block',
+  'throttle',
+  'offerPayment',
+  'careNote',
+];

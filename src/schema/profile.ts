@@ -9,7 +9,9 @@ import { CountrySchema, IdSchema, LocaleSchema, TimeZoneSchema } from './common.
  */
 export const SubscriberProfileSchema = z.strictObject({
   subscriberId: IdSchema.meta({ description: 'The line/SIM this profile describes.' }),
-  homeCountry: CountrySchema.meta({ description: "The subscriber's home country: usage there is in zone 'home'." }),
+  homeCountry: CountrySchema.meta({
+    description: "The subscriber's home country: usage there is in zone 'home'.",
+  }),
   timeZone: TimeZoneSchema.meta({ description: 'IANA time zone in which billing windows start at 00:00.' }),
   cycleAnchorDay: z
     .number()
@@ -19,7 +21,9 @@ export const SubscriberProfileSchema = z.strictObject({
     .meta({ description: 'Day of the month the billing cycle starts (29-31 clamp to shorter months).' }),
   tenureMonths: z.number().int().min(0).max(2400).optional().meta({ description: 'Months as a customer.' }),
   segment: z.string().min(1).max(100).optional().meta({ description: 'Customer segment, e.g. "business".' }),
-  locale: LocaleSchema.optional().meta({ description: "Language for messages; the policy's locale when absent." }),
+  locale: LocaleSchema.optional().meta({
+    description: "Language for messages; the policy's locale when absent.",
+  }),
 });
 
 /** A subscriber profile. */

@@ -66,7 +66,10 @@ export const SubscriberStateSchema = z.strictObject({
   /** Where the subscriber is: the last location or usage, home at first. */
   location: z.strictObject({ country: z.string(), zone: z.string(), at: Int.nullable() }),
   /** Per cap: the current window's totals and the previous one's (kept for late records). */
-  caps: z.record(z.string(), z.strictObject({ cur: WindowTotalsSchema.nullable(), prev: WindowTotalsSchema.nullable() })),
+  caps: z.record(
+    z.string(),
+    z.strictObject({ cur: WindowTotalsSchema.nullable(), prev: WindowTotalsSchema.nullable() }),
+  ),
   overrides: z.record(
     z.string(),
     z.strictObject({ customer: OverrideRecordSchema.optional(), agent: OverrideRecordSchema.optional() }),

@@ -127,7 +127,8 @@ export function issuesFromZod(
     const path = [...prefix, ...issue.path];
     const at = formatPath(path);
     const found = valueAt(input, path);
-    const push = (code: IssueCode, message: string) => out.push({ code, path: at, message, severity: 'error' });
+    const push = (code: IssueCode, message: string) =>
+      out.push({ code, path: at, message, severity: 'error' });
     const last = path[path.length - 1];
     switch (issue.code) {
       case 'unrecognized_keys':
@@ -135,7 +136,12 @@ export function issuesFromZod(
           const keyPath = formatPath([...path, key]);
           const reason = context.forbiddenKeys?.[key] ?? PROTOTYPE_KEYS[key];
           if (reason !== undefined) {
-            out.push({ code: 'forbidden_key', path: keyPath, message: `key '${key}' is refused: ${reason}`, severity: 'error' });
+            out.push({
+              code: 'forbidden_key',
+              path: keyPath,
+              message: `key '${key}' is refused: ${reason}`,
+              severity: 'error',
+            });
           } else {
             out.push({
               code: 'unknown_key',
@@ -149,13 +155,15 @@ export function issuesFromZod(
       case 'invalid_union': {
         const discriminator = issue.discriminator;
         if (discriminator !== undefined && issue.errors.length === 0) {
-          const value = valueAt(input, [...path, discriminator]);
+          // zod puts the discriminator itself at the end of the path; older versions did not.
+          const discPath = path[path.length - 1] === discriminator ? path : [...path, discriminator];
+          const value = valueAt(input, discPath);
           const options = (issue as { options?: unknown[] }).options?.map(String) ?? [];
           const code = context.valueCodes?.[discriminator] ?? 'invalid_value';
           const name = typeof value === 'string' ? value : '';
           out.push({
             code: value === undefined ? 'missing_key' : code,
-            path: formatPath([...path, discriminator]),
+            path: formatPath(discPath),
             message:
               value === undefined
                 ? `missing '${discriminator}': expected one of ${options.join(', ')}`
@@ -173,11 +181,16 @@ export function issuesFromZod(
           if (best.root > 0 && ranked.every((r) => r.root > 0)) {
             const literals = issue.errors
               .flat()
-              .filter((i): i is z.core.$ZodIssueInvalidValue => i.code === 'invalid_value' && i.path.length === 0)
+              .filter(
+                (i): i is z.core.$ZodIssueInvalidValue => i.code === 'invalid_value' && i.path.length === 0,
+              )
               .flatMap((i) => i.values.map(String));
             const hint = typeof found === 'string' ? didYouMean(found, literals) : '';
             const expected = [...new Set(issue.errors.map((errs) => describeExpected(errs)))].join(' or ');
-            push(found === undefined ? 'missing_key' : 'invalid_type', `found ${describeValue(found)}; expected ${expected}${hint}`);
+            push(
+              found === undefined ? 'missing_key' : 'invalid_type',
+              `found ${describeValue(found)}; expected ${expected}${hint}`,
+            );
             break;
           }
           out.push(...issuesFromZod(best.errors, input, context, path));
@@ -197,7 +210,9 @@ export function issuesFromZod(
         const options = issue.values.map(String);
         const code = (typeof last === 'string' ? context.valueCodes?.[last] : undefined) ?? 'invalid_value';
         const name = typeof found === 'string' ? found : '';
-        const subject = code.startsWith('unknown_') ? code.slice('unknown_'.length).replace('_', ' ') : 'value';
+        const subject = code.startsWith('unknown_')
+          ? code.slice('unknown_'.length).replace('_', ' ')
+          : 'value';
         push(
           code,
           options.length === 1
@@ -213,10 +228,18 @@ export function issuesFromZod(
         push('too_big', `found ${describeValue(found)}; ${issue.message.replace(/^Too big: /, '')}`);
         break;
       case 'invalid_format':
-        push('invalid_format', `found ${describeValue(found)}; ${issue.message.replace(/^Invalid string: /, '')}`);
+        push(
+          'invalid_format',
+          `found ${describeValue(found)}; ${issue.message.replace(/^Invalid string: /, '')}`,
+        );
         break;
       case 'invalid_key':
-        out.push(...issuesFromZod(issue.issues, input, context, path).map((i) => ({ ...i, message: `key ${i.message}` })));
+        out.push(
+          ...issuesFromZod(issue.issues, input, context, path).map((i) => ({
+            ...i,
+            message: `key ${i.message}`,
+          })),
+        );
         break;
       default:
         push('invalid_value', `found ${describeValue(found)}; ${issue.message}`);
@@ -230,7 +253,8 @@ function describeExpected(errors: readonly ZodIssue[]): string {
   if (root === undefined) return 'an object of another shape';
   if (root.code === 'invalid_type') return root.expected;
   if (root.code === 'invalid_value') return root.values.map((v) => JSON.stringify(v)).join(' or ');
-  if (root.code === 'unrecognized_keys') return 'an object without ' + root.keys.map((k) => `'${k}'`).join(', ');
+  if (root.code === 'unrecognized_keys')
+    return 'an object without ' + root.keys.map((k) => `'${k}'`).join(', ');
   return root.message;
 }
 
@@ -240,12 +264,18 @@ function describeExpected(errors: readonly ZodIssue[]): string {
  * @example
  * collectKeys(PolicySchema).has('paymentLink'); // true
  */
-export function collectKeys(schema: z.core.$ZodType, keys = new Set<string>(), seen = new Set<unknown>(), depth = 0): Set<string> {
+export function collectKeys(
+  schema: z.core.$ZodType,
+  keys = new Set<string>(),
+  seen = new Set<unknown>(),
+  depth = 0,
+): Set<string> {
   if (seen.has(schema) || depth > 12) return keys;
   seen.add(schema);
   const def = schema._zod.def as unknown as Record<string, unknown> & { type: string };
   const visit = (s: unknown) => {
-    if (s !== null && typeof s === 'object' && '_zod' in s) collectKeys(s as z.core.$ZodType, keys, seen, depth + 1);
+    if (s !== null && typeof s === 'object' && '_zod' in s)
+      collectKeys(s as z.core.$ZodType, keys, seen, depth + 1);
   };
   switch (def.type) {
     case 'object': {

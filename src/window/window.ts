@@ -103,7 +103,12 @@ export function isValidTimeZone(timeZone: string): boolean {
  * // { kind: 'cycle', key: '2026-02-28',
  * //   start: Date.parse('2026-02-27T23:00:00Z'), end: Date.parse('2026-03-30T22:00:00Z') }
  */
-export function windowAt(kind: WindowKind, instant: number, timeZone: string, anchorDay: number): BillingWindow {
+export function windowAt(
+  kind: WindowKind,
+  instant: number,
+  timeZone: string,
+  anchorDay: number,
+): BillingWindow {
   checkKind(kind);
   checkInstant(instant, 'instant');
   checkAnchorDay(anchorDay);
@@ -114,7 +119,8 @@ export function windowAt(kind: WindowKind, instant: number, timeZone: string, an
   // Windows never overlap, so a cached window that contains the instant is the answer.
   if (last !== undefined && last.start <= instant && instant < last.end) return last;
 
-  const window = kind === 'day' ? dayWindowAt(instant, timeZone) : cycleWindowAt(instant, timeZone, anchorDay);
+  const window =
+    kind === 'day' ? dayWindowAt(instant, timeZone) : cycleWindowAt(instant, timeZone, anchorDay);
   return remember(lastWindows, lastKey, window);
 }
 

@@ -63,9 +63,12 @@ export function formatTimeline({ profile, steps }) {
   return lines.join('\n');
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** Every example exports `main`: it returns what it would print, so test/examples.test.ts can run it. */
+export async function main() {
   const trip = await replayTrip();
-  console.log(formatTimeline(trip));
-  console.log('');
-  console.log(`Now: ${trip.engine.explain(trip.state).text}`);
+  return { trip, text: `${formatTimeline(trip)}\n\nNow: ${trip.engine.explain(trip.state).text}` };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log((await main()).text);
 }

@@ -1,0 +1,346 @@
+import { describe, expect, it } from 'vitest';
+import { createEngine, loadPolicy, InputError, type Action } from '../src/index';
+import { drive, ev, kinds, profile, shippedPolicyJson, SUB } from './support/fixtures';
+
+const T = (day: number, hour = 12) =>
+  `2026-11-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00+01:00`;
+const of = <K extends Action['kind']>(actions: readonly Action[], kind: K) =>
+  actions.filter((a): a is Extract<Action, { kind: K }> => a.kind === kind);
+
+describe('graduated-postpaid: warn, block only roaming data, lift on payment', () => {
+  it('warns at 80 % with a payment link, blocks only roaming data at 100 %, lifts in the payment decision', async () => {
+    const d = drive();
+    await d.send(ev.location(T(2), 'DE'));
+    const warn = await d.send(ev.usage(T(2, 13), 'data', 'DE', 16_000));
+    expect(kinds(warn)).toEqual(['notify:roaming-data-warn-80']);
+    const notify = of(warn.actions, 'notify')[0]!;
+    expect(notify.paymentLink).toMatch(
+      /^https:\/\/pay\.example\.com\/top-up\?sub=sub-1&amount=16000&ref=act_[0-9a-f]{16}$/,
+    );
+    expect(notify.paymentLink).toContain(notify.id);
+    expect(notify.message).toBe(
+      `You have used 80% of your roaming data limit: PLN\u00a0160.00 of PLN\u00a0200.00. Pay now to keep going: ${notify.paymentLink}`,
+    );
+
+    const over = await d.send(ev.usage(T(2, 14), 'data', 'DE', 4_500));
+    expect(kinds(over)).toEqual([
+      'offerPayment:roaming-data-offer-100',
+      'careNote:roaming-data-care-100',
+      'block:roaming-data-block-100',
+      'notify:roaming-data-block-100',
+    ]);
+    const block = of(over.actions, 'block')[0]!;
+    expect(block.scope).toEqual([
+      { service: 'data', zone: 'eu' },
+      { service: 'data', zone: 'world' },
+    ]);
+    expect(of(over.actions, 'offerPayment')[0]).toMatchObject({ amount: 20_500, currency: 'PLN' });
+    expect(of(over.actions, 'careNote')[0]!.queue).toBe('payments');
+
+    // Calls keep working: a roaming voice call and a domestic data session change nothing.
+    expect((await d.send(ev.usage(T(2, 15), 'voice', 'DE', 300))).actions).toEqual([]);
+    await d.send(ev.location(T(3), 'PL'));
+    expect((await d.send(ev.usage(T(3, 13), 'data', 'PL', 200))).actions).toEqual([]);
+
+    const paid = await d.send(ev.payment(T(4), 600));
+    const unblock = of(paid.actions, 'unblock')[0]!;
+    expect(unblock).toMatchObject({
+      cause: 'payment',
+      lifts: 'block',
+      scope: block.scope,
+      ruleId: 'roaming-data-block-100',
+    });
+    expect(of(paid.actions, 'notify')[0]!.scope).toEqual(block.scope);
+    expect(d.state.restrictions).toEqual([]);
+  });
+
+  it('the payment offered by the restriction notice is exactly the smallest that lifts it', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 21_234));
+    const notice = d.state.restrictions[0]!;
+    expect(notice.kind).toBe('block');
+    // Lifting needs outstanding < 20000, so 1235 paid: 1234 is not enough.
+    const link = (await d.engine.explain(d.state)).restrictions[0]!.lift.payment;
+    expect(link).toBe(1235);
+    const short = await d.send(ev.payment(T(3), 1234));
+    expect(of(short.actions, 'unblock')).toEqual([]);
+    const enough = await d.send(ev.payment(T(3, 13), 1));
+    expect(of(enough.actions, 'unblock')).toHaveLength(1);
+  });
+
+  it('the whole-bill cap at 100 % blocks roaming data only, never a home scope', async () => {
+    const d = drive();
+    const decision = await d.send(ev.usage(T(2), 'voice', 'PL', 150_000));
+    const blocks = of(decision.actions, 'block');
+    expect(blocks.map((b) => b.ruleId)).toEqual(['bill-block-roaming-data-100']);
+    expect(blocks[0]!.scope.every((p) => p.zone !== 'home')).toBe(true);
+  });
+});
+
+describe('opt-in and agent override', () => {
+  it('a customer opt-in lifts the block (cause override) and keeps it off for the window', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 20_000));
+    const optIn = await d.send(ev.override(T(2, 13), 'customer', 'roaming-data', 'window-end'));
+    expect(of(optIn.actions, 'unblock')[0]!.cause).toBe('override');
+    expect(of((await d.send(ev.usage(T(3), 'data', 'DE', 5_000))).actions, 'block')).toEqual([]);
+  });
+
+  it('an agent override suspends the block until `until`, and the engine does not put it back before', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 20_000));
+    const agent = await d.send(ev.override(T(2, 13), 'agent', 'roaming-data', T(5), { agentId: 'agent-7' }));
+    expect(of(agent.actions, 'unblock')[0]!.cause).toBe('override');
+    for (const at of [T(3), T(4), T(4, 23)]) {
+      const decision = await d.send(ev.usage(at, 'data', 'DE', 1_000));
+      expect(of(decision.actions, 'block')).toEqual([]);
+    }
+    expect(of((await d.send(ev.tick(T(4, 23).replace(':00:00', ':59:59')))).actions, 'block')).toEqual([]);
+    const back = await d.send(ev.tick(T(5)));
+    expect(kinds(back)).toEqual(['block:roaming-data-block-100', 'notify:roaming-data-block-100']);
+  });
+});
+
+describe('time: window roll-over, late and old records', () => {
+  it('a tick into the next cycle lifts the block with cause window-reset', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(20), 'data', 'DE', 20_000));
+    expect(d.state.restrictions).toHaveLength(1);
+    const tick = await d.send(ev.tick('2026-12-01T00:00:00+01:00'));
+    expect(of(tick.actions, 'unblock')[0]!.cause).toBe('window-reset');
+    // One millisecond earlier is still the old cycle.
+    const d2 = drive();
+    await d2.send(ev.usage(T(20), 'data', 'DE', 20_000));
+    expect((await d2.send(ev.tick('2026-11-30T23:59:59.999+01:00'))).actions).toEqual([]);
+  });
+
+  it('a record from the previous cycle counts there, is reported late, and changes no current restriction', async () => {
+    const d = drive();
+    await d.send(ev.usage('2026-12-02T10:00:00+01:00', 'data', 'DE', 100));
+    const late = await d.send(ev.usage('2026-11-29T10:00:00+01:00', 'data', 'DE', 25_000));
+    expect(late.outcome).toBe('late');
+    expect(late.actions).toEqual([]);
+    expect(late.issues?.[0]?.code).toBe('late_event');
+    expect(d.state.caps['roaming-data']!.prev!.charged).toBe(25_000);
+    expect(d.state.caps['roaming-data']!.cur!.charged).toBe(100);
+  });
+
+  it('a record older than the previous cycle is rejected with the reason, never dropped', async () => {
+    const d = drive();
+    await d.send(ev.usage('2026-12-02T10:00:00+01:00', 'data', 'DE', 100));
+    const before = d.state;
+    const old = await d.send(ev.usage('2026-10-31T23:59:59+01:00', 'data', 'DE', 100));
+    expect(old.outcome).toBe('rejected');
+    expect(old.issues?.[0]).toMatchObject({ code: 'too_old', path: '$.at' });
+    expect(old.state).toBe(before);
+  });
+});
+
+describe('duplicates and bad input', () => {
+  it('a repeated id is a duplicate: no state change, no action', async () => {
+    const d = drive();
+    const usage = ev.usage(T(2), 'data', 'DE', 20_000);
+    await d.send(usage);
+    const before = d.state;
+    const again = await d.send(usage);
+    expect(again).toEqual({ outcome: 'duplicate', state: before, actions: [] });
+  });
+
+  it.each([
+    [
+      { ...ev.usage(T(2), 'data', 'DE', 10), cost: { amount: 10, currency: 'EUR' } },
+      'currency_mismatch',
+      '$.cost.currency',
+    ],
+    [ev.usage(T(2), 'dta', 'DE', 10), 'unknown_service', '$.service'],
+    [
+      { ...ev.usage(T(2), 'data', 'DE', 10), cost: { amount: 1.5, currency: 'PLN' } },
+      'invalid_type',
+      '$.cost.amount',
+    ],
+    [{ ...ev.usage(T(2), 'data', 'DE', 10), at: '2026-11-02T10:00:00' }, 'invalid_format', '$.at'],
+    [{ ...ev.usage(T(2), 'data', 'XX', 10) }, 'invalid_value', '$.country'],
+    [{ ...ev.payment(T(2), 10), subscriberId: 'other' }, 'subscriber_mismatch', '$.subscriberId'],
+    [{ ...ev.tick(T(2)), extra: 1 }, 'unknown_key', '$.extra'],
+    [ev.override(T(2), 'agent', 'roaming-dta', 'window-end'), 'unknown_cap', '$.capId'],
+  ])('rejects %j with %s at %s, state unchanged', async (event, code, path) => {
+    const d = drive();
+    const before = d.state;
+    const decision = await d.send(event);
+    expect(decision.outcome).toBe('rejected');
+    expect(decision.state).toBe(before);
+    expect('issues' in decision && decision.issues.some((i) => i.code === code && i.path === path)).toBe(
+      true,
+    );
+  });
+
+  it('suggests the closest name for a misspelt service', async () => {
+    const decision = await drive().send(ev.usage(T(2), 'dta', 'DE', 10));
+    expect(decision.outcome === 'rejected' && decision.issues[0]!.message).toContain("did you mean 'data'?");
+  });
+
+  it('process never throws, even on a non-object or a broken state', async () => {
+    const d = drive();
+    for (const bad of [null, undefined, 42, 'usage', [], { type: 'usage' }, { type: 'nope' }]) {
+      const decision = await d.engine.process(d.state, bad);
+      expect(decision.outcome).toBe('rejected');
+    }
+    const broken = { ...d.state, version: 99 } as never;
+    expect((await d.engine.process(broken, ev.tick(T(2)))).outcome).toBe('rejected');
+  });
+
+  it('init refuses an invalid profile with located issues', () => {
+    const engine = createEngine(loadPolicy(shippedPolicyJson()));
+    expect(() => engine.init({ ...profile, timeZone: 'Mars/Olympus' } as never)).toThrow(InputError);
+    try {
+      engine.init({ ...profile, cycleAnchorDay: 32 } as never);
+    } catch (error) {
+      expect((error as InputError).issues[0]!.path).toBe('$.cycleAnchorDay');
+    }
+  });
+});
+
+describe('disputes, credits and adjustments', () => {
+  it('an open dispute stops counting at once (unblock cause dispute); upheld becomes a credit; a rejected one counts again', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 21_000));
+    const open = await d.send(ev.dispute(T(3), 'CASE-1', 5_000, 'open', { capId: 'roaming-data' }));
+    expect(of(open.actions, 'unblock')[0]!.cause).toBe('dispute');
+    const totals = () => d.state.caps['roaming-data']!.cur!;
+    expect(totals()).toMatchObject({ charged: 21_000, disputed: 5_000, credited: 0 });
+    const rejected = await d.send(ev.dispute(T(4), 'CASE-1', 5_000, 'rejected'));
+    expect(of(rejected.actions, 'block')).toHaveLength(1);
+    expect(totals()).toMatchObject({ disputed: 0, credited: 0 });
+
+    const d2 = drive();
+    await d2.send(ev.usage(T(2), 'data', 'DE', 21_000));
+    await d2.send(ev.dispute(T(3), 'CASE-2', 5_000, 'open', { capId: 'roaming-data' }));
+    const upheld = await d2.send(ev.dispute(T(4), 'CASE-2', 5_000, 'upheld'));
+    expect(upheld.actions).toEqual([]);
+    expect(d2.state.caps['roaming-data']!.cur).toMatchObject({ disputed: 0, credited: 5_000 });
+  });
+
+  it('refuses impossible dispute transitions', async () => {
+    const d = drive();
+    const never = await d.send(ev.dispute(T(2), 'CASE-9', 100, 'rejected'));
+    expect(never.outcome === 'rejected' && never.issues[0]!.code).toBe('invalid_transition');
+    await d.send(ev.dispute(T(2), 'CASE-9', 100, 'open'));
+    const twice = await d.send(ev.dispute(T(3), 'CASE-9', 100, 'open'));
+    expect(twice.outcome).toBe('rejected');
+  });
+
+  it('a negative adjustment is a credit (unblock cause credit); with capId it touches only that cap', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 20_000));
+    const credit = await d.send(ev.adjustment(T(3), -1_000, { capId: 'roaming-data' }));
+    expect(of(credit.actions, 'unblock')[0]!.cause).toBe('credit');
+    expect(d.state.caps['roaming-data']!.cur!.credited).toBe(1_000);
+    expect(d.state.caps['bill']!.cur!.credited).toBe(0);
+    await d.send(ev.adjustment(T(3, 13), 500));
+    expect(d.state.caps['bill']!.cur!.charged).toBe(20_500);
+  });
+});
+
+describe('notices are edge-triggered', () => {
+  it('fires once per rule, cap and window, and re-arms when the rule stops matching', async () => {
+    const d = drive();
+    await d.send(ev.location(T(1), 'DE'));
+    const first = await d.send(ev.usage(T(2), 'data', 'DE', 16_000));
+    expect(kinds(first)).toEqual(['notify:roaming-data-warn-80']);
+    expect((await d.send(ev.usage(T(2, 13), 'data', 'DE', 100))).actions).toEqual([]);
+    await d.send(ev.payment(T(3), 5_000)); // back under 80 %: re-armed
+    const again = await d.send(ev.usage(T(3, 13), 'data', 'DE', 5_000));
+    expect(kinds(again)).toEqual(['notify:roaming-data-warn-80']);
+    expect(again.actions[0]!.id).not.toBe(first.actions[0]!.id);
+  });
+
+  it('welcomes the subscriber on entering another zone, once per move', async () => {
+    const d = drive();
+    expect(kinds(await d.send(ev.location(T(2), 'DE')))).toEqual(['notify:welcome-roaming']);
+    expect(kinds(await d.send(ev.location(T(2, 13), 'FR')))).toEqual([]);
+    expect(kinds(await d.send(ev.location(T(3), 'US')))).toEqual(['notify:welcome-roaming']);
+    expect(kinds(await d.send(ev.location(T(4), 'PL')))).toEqual([]);
+  });
+
+  it('renders in the subscriber locale, falling back to the language and then en', async () => {
+    for (const [locale, start] of [
+      ['pl-PL', 'Witamy'],
+      ['pl', 'Witamy'],
+      ['de-DE', 'Welcome'],
+    ] as const) {
+      const d = drive(shippedPolicyJson(), { ...profile, locale });
+      const decision = await d.send(ev.location(T(2), 'DE'));
+      expect((decision.actions[0] as { message: string }).message.startsWith(start)).toBe(true);
+    }
+  });
+});
+
+describe('state and batch API', () => {
+  it('state is plain, versioned JSON that survives a round trip', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 20_000));
+    const copy = JSON.parse(JSON.stringify(d.state));
+    expect(copy).toEqual(d.state);
+    expect(copy.version).toBe(1);
+    const next = await d.engine.process(copy, ev.payment(T(3), 5_000));
+    expect(of(next.actions, 'unblock')).toHaveLength(1);
+  });
+
+  it('process does not mutate the state it is given', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 10_000));
+    const snapshot = JSON.stringify(d.state);
+    const given = d.state;
+    await d.engine.process(given, ev.usage(T(3), 'data', 'DE', 15_000));
+    expect(JSON.stringify(given)).toBe(snapshot);
+  });
+
+  it('run keeps input order, each subscriber in order, and returns final states', async () => {
+    const engine = createEngine(loadPolicy(shippedPolicyJson()));
+    const other = { ...profile, subscriberId: 'sub-2' };
+    const events = [
+      ev.usage(T(2), 'data', 'DE', 20_000),
+      { ...ev.usage(T(2), 'data', 'DE', 10), subscriberId: 'sub-2' },
+      ev.payment(T(3), 1_000),
+      { ...ev.tick(T(3)), subscriberId: 'nobody' },
+    ];
+    const batch = await engine.run(events, [profile, other]);
+    expect(batch.decisions.map((d) => d.outcome)).toEqual(['applied', 'applied', 'applied', 'rejected']);
+    expect(batch.decisions.map((d) => d.eventId)).toEqual(events.map((e) => e.id));
+    expect(batch.decisions[2]!.actions.some((a) => a.kind === 'unblock')).toBe(true);
+    expect(Object.keys(batch.states).sort()).toEqual([SUB, 'sub-2']);
+    expect(batch.decisions[3]!.issues?.[0]?.message).toContain("no profile for subscriber 'nobody'");
+  });
+
+  it('explain says what is restricted, why and what lifts it', async () => {
+    const d = drive();
+    expect(d.engine.explain(d.state).restricted).toBe(false);
+    await d.send(ev.usage(T(2), 'data', 'DE', 21_000));
+    const why = d.engine.explain(d.state);
+    expect(why.restricted).toBe(true);
+    expect(why.restrictions[0]!.lift).toMatchObject({ payment: 1_001, optIn: true, returnHome: false });
+    expect(why.text).toContain('Data while roaming (eu, world) is blocked');
+    expect(why.text).toContain('pay PLN\u00a010.01');
+    expect(why.restrictions[0]!.because.conditions.map((c) => [c.fact, c.result])).toEqual([
+      ['usageRatio', true],
+      ['optedIn', true],
+    ]);
+  });
+
+  it('action ids are derived from content: the same input gives the same ids', async () => {
+    const events = [
+      ev.usage(T(2), 'data', 'DE', 16_000),
+      ev.usage(T(2, 13), 'data', 'DE', 5_000),
+      ev.payment(T(3), 9_000),
+    ];
+    const ids = async () => {
+      const d = drive();
+      const out: string[] = [];
+      for (const e of events) out.push(...(await d.send(e)).actions.map((a) => a.id));
+      return out;
+    };
+    const first = await ids();
+    expect(await ids()).toEqual(first);
+    expect(new Set(first).size).toBe(first.length);
+  });
+});

@@ -29,7 +29,12 @@ export type Decision =
       readonly actions: readonly Action[];
       readonly issues: readonly Issue[];
     }
-  | { readonly outcome: 'duplicate'; readonly state: SubscriberState; readonly actions: readonly Action[] }
+  | {
+      readonly outcome: 'duplicate';
+      readonly state: SubscriberState;
+      readonly actions: readonly Action[];
+      readonly issues?: undefined;
+    }
   | {
       readonly outcome: 'rejected';
       readonly state: SubscriberState;
@@ -277,7 +282,7 @@ export function createEngine(policy: Policy): SpendcapEngine {
         subscriberId,
         outcome: decision.outcome,
         actions: decision.actions,
-        ...('issues' in decision && decision.issues !== undefined ? { issues: decision.issues } : {}),
+        ...(decision.issues !== undefined ? { issues: decision.issues } : {}),
       });
     }
     return { decisions, states };

@@ -56,7 +56,7 @@ function remember<V>(cache: Map<string, V>, key: string, value: V): V {
  * Whether `timeZone` names a time zone this runtime's `Intl` knows (`Europe/Warsaw`, `UTC`, `Etc/GMT-14`,
  * and links such as `US/Pacific`).
  *
- * UTC offsets such as `+02:00` are refused even on runtimes whose `Intl` accepts them (Node 22+ does,
+ * UTC offsets such as `+02:00` are refused even on runtimes whose `Intl` accepts them (newer ones do,
  * Node 20 does not): a profile names an IANA zone, and an offset has no DST rules, so a policy would
  * silently mis-bill half the year and behave differently from one runtime to the next. `Intl` matches
  * names case-insensitively, so `europe/warsaw` is accepted and behaves as `Europe/Warsaw`.

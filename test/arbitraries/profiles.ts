@@ -1,0 +1,57 @@
+import fc from 'fast-check';
+import type { SubscriberProfile } from '../../src/index';
+
+/** Home countries: in the EU zone (PL, DE, FR) and outside it (US, JP, IN, AU, NZ). */
+export const HOME_COUNTRIES = ['PL', 'DE', 'US', 'JP', 'FR', 'IN', 'AU', 'NZ'] as const;
+
+/**
+ * IANA zones with DST in both hemispheres, half-hour offsets, and a zone whose midnight can be skipped
+ * (America/Santiago, also the test process's own zone).
+ */
+export const TIME_ZONES = [
+  'Europe/Warsaw',
+  'America/New_York',
+  'Asia/Kolkata',
+  'Australia/Adelaide',
+  'Pacific/Auckland',
+  'Europe/Berlin',
+  'Asia/Tokyo',
+  'America/Santiago',
+  'UTC',
+] as const;
+
+export const LOCALES = ['en', 'pl-PL', 'de'] as const;
+
+/** Subscriber ids, one of them with spaces and non-ASCII letters. */
+export const SUBSCRIBER_IDS = ['s1', 's-2', 'línea 3', '48600111222'] as const;
+
+/** A cycle anchor day, with the short-month edge (29-31) and 1 over-represented. */
+export const anchorDayArb: fc.Arbitrary<number> = fc.oneof(
+  fc.integer({ min: 1, max: 31 }),
+  fc.constantFrom(1, 28, 29, 30, 31),
+);
+
+/** A valid profile for `subscriberId`. */
+export function profileArb(subscriberId: string): fc.Arbitrary<SubscriberProfile> {
+  return fc.record(
+    {
+      subscriberId: fc.constant(subscriberId),
+      homeCountry: fc.constantFrom(...HOME_COUNTRIES),
+      timeZone: fc.constantFrom(...TIME_ZONES),
+      cycleAnchorDay: anchorDayArb,
+      tenureMonths: fc.integer({ min: 0, max: 240 }),
+      segment: fc.constantFrom('consumer', 'business'),
+      locale: fc.constantFrom(...LOCALES),
+    },
+    { requiredKeys: ['subscriberId', 'homeCountry', 'timeZone', 'cycleAnchorDay'] },
+  ) as fc.Arbitrary<SubscriberProfile>;
+}
+
+/** Profiles of 1..max distinct subscribers (max at most 4). */
+export function profilesArb(
+  { min = 1, max = 4 }: { min?: number; max?: number } = {},
+): fc.Arbitrary<SubscriberProfile[]> {
+  return fc
+    .integer({ min, max: Math.min(max, SUBSCRIBER_IDS.length) })
+    .chain((n) => fc.tuple(...SUBSCRIBER_IDS.slice(0, n).map((id) => profileArb(id))));
+}

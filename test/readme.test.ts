@@ -11,14 +11,14 @@ describe('README', () => {
   });
 
   it('shows the quick start that examples/quickstart.mjs is (and test/examples.test.ts runs)', () => {
-    const block = /<!-- quickstart:start -->\n```js\n([\s\S]*?)```\n<!-- quickstart:end -->/.exec(
+    const block = /<!-- quickstart:start -->\s*```js\n([\s\S]*?)```\s*<!-- quickstart:end -->/.exec(
       readme,
     )?.[1];
     expect(block).toBe(readFileSync(new URL('../examples/quickstart.mjs', import.meta.url), 'utf8'));
   });
 
   it('documents every fact the engine supplies, and no other', () => {
-    const documented = [...readme.matchAll(/^\| `(\w+)` \| (?:number|string|boolean)/gm)].map((m) => m[1]);
+    const documented = [...readme.matchAll(/^\|\s*`(\w+)`\s*\|\s*(?:number|string|boolean)/gm)].map((m) => m[1]);
     expect(documented.sort()).toEqual(Object.keys(FACTS).sort());
   });
 });

@@ -90,17 +90,20 @@ export type Condition =
 
 export const AllConditionSchema: z.ZodType<{ all: Condition[] }> = z.strictObject({
   get all() {
-    return z.array(ConditionSchema).min(1);
+    return z.array(ConditionSchema).min(1).meta({ description: 'Matches when every condition matches.' });
   },
 });
 export const AnyConditionSchema: z.ZodType<{ any: Condition[] }> = z.strictObject({
   get any() {
-    return z.array(ConditionSchema).min(1);
+    return z
+      .array(ConditionSchema)
+      .min(1)
+      .meta({ description: 'Matches when at least one condition matches.' });
   },
 });
 export const NotConditionSchema: z.ZodType<{ not: Condition }> = z.strictObject({
   get not() {
-    return ConditionSchema;
+    return ConditionSchema.meta({ description: 'Matches when the condition does not.' });
   },
 });
 
@@ -119,59 +122,72 @@ const TemplateKeySchema = z.string().min(1).max(100);
 
 /** Send a message to the subscriber. */
 export const NotifyRuleEventSchema = z.strictObject({
-  type: z.literal('notify'),
-  params: z.strictObject({
-    template: TemplateKeySchema.meta({ description: 'A key of `templates`.' }),
-    channels: z
-      .array(z.enum(['sms', 'email', 'push']))
-      .min(1)
-      .optional()
-      .meta({ description: 'Default ["sms"].' }),
-    paymentLink: z.boolean().optional().meta({ description: 'Attach the filled-in payment link.' }),
-    threshold: z.number().optional().meta({ description: 'The threshold this notice reports, e.g. 0.8.' }),
-  }),
+  type: z.literal('notify').meta({ description: 'Send a message to the subscriber.' }),
+  params: z
+    .strictObject({
+      template: TemplateKeySchema.meta({ description: 'A key of `templates`.' }),
+      channels: z
+        .array(z.enum(['sms', 'email', 'push']))
+        .min(1)
+        .optional()
+        .meta({ description: 'Default ["sms"].' }),
+      paymentLink: z.boolean().optional().meta({ description: 'Attach the filled-in payment link.' }),
+      threshold: z.number().optional().meta({ description: 'The threshold this notice reports, e.g. 0.8.' }),
+    })
+    .meta({ description: 'Which template, on which channels, with or without the payment link.' }),
 });
 
 /** Block a scope (default: the cap's scope). */
 export const BlockRuleEventSchema = z.strictObject({
-  type: z.literal('block'),
+  type: z.literal('block').meta({ description: 'Block the scope until no rule wants it blocked.' }),
   params: z
     .strictObject({
       scope: PolicyScopeSchema.optional().meta({
         description: "Must lie inside the cap's scope; default the cap's.",
       }),
     })
-    .optional(),
+    .optional()
+    .meta({ description: "Optional: the scope to block, inside the cap's scope." }),
 });
 
 /** Throttle a scope to `kbps`. */
 export const ThrottleRuleEventSchema = z.strictObject({
-  type: z.literal('throttle'),
-  params: z.strictObject({
-    kbps: z.number().int().min(1).max(10_000_000).meta({ description: 'The speed to throttle to.' }),
-    scope: PolicyScopeSchema.optional(),
-  }),
+  type: z.literal('throttle').meta({ description: 'Slow the scope down until no rule wants it throttled.' }),
+  params: z
+    .strictObject({
+      kbps: z.number().int().min(1).max(10_000_000).meta({ description: 'The speed to throttle to.' }),
+      scope: PolicyScopeSchema.optional().meta({
+        description: "Must lie inside the cap's scope; default the cap's.",
+      }),
+    })
+    .meta({ description: 'The speed, and optionally the scope.' }),
 });
 
 /** Offer a self-service payment. */
 export const OfferPaymentRuleEventSchema = z.strictObject({
-  type: z.literal('offerPayment'),
-  params: z.strictObject({
-    amount: z
-      .union([PositiveMinorUnitsSchema, z.literal('outstanding')])
-      .meta({ description: 'Minor units, or "outstanding" for the whole outstanding amount of the cap.' }),
-  }),
+  type: z
+    .literal('offerPayment')
+    .meta({ description: 'Offer a self-service payment with the filled-in link.' }),
+  params: z
+    .strictObject({
+      amount: z
+        .union([PositiveMinorUnitsSchema, z.literal('outstanding')])
+        .meta({ description: 'Minor units, or "outstanding" for the whole outstanding amount of the cap.' }),
+    })
+    .meta({ description: 'The amount to offer.' }),
 });
 
 /** Leave a note for a care queue. */
 export const CareNoteRuleEventSchema = z.strictObject({
-  type: z.literal('careNote'),
-  params: z.strictObject({
-    queue: NameSchema.meta({ description: 'The care queue, e.g. "payments" (not "collections").' }),
-    template: TemplateKeySchema.optional().meta({
-      description: 'A template for the summary; built in when absent.',
-    }),
-  }),
+  type: z.literal('careNote').meta({ description: 'Leave a one-line note for a care queue.' }),
+  params: z
+    .strictObject({
+      queue: NameSchema.meta({ description: 'The care queue, e.g. "payments" (not "collections").' }),
+      template: TemplateKeySchema.optional().meta({
+        description: 'A template for the summary; built in when absent.',
+      }),
+    })
+    .meta({ description: 'The queue, and optionally the summary template.' }),
 });
 
 /** What a rule does when it matches: an action kind with its parameters. */
@@ -190,7 +206,7 @@ export const RuleSchema = z.strictObject({
     description:
       'The cap whose facts the rule sees; without one only subscriber facts, and only notify/careNote.',
   }),
-  description: z.string().max(1000).optional(),
+  description: z.string().max(1000).optional().meta({ description: 'What the rule is for, for people.' }),
   priority: z
     .number()
     .int()
@@ -198,8 +214,12 @@ export const RuleSchema = z.strictObject({
     .max(1000)
     .optional()
     .meta({ description: 'Higher runs first (json-rules-engine).' }),
-  conditions: TopConditionSchema,
-  event: RuleEventSchema,
+  conditions: TopConditionSchema.meta({
+    description: 'When the rule matches: "all", "any" or "not" of conditions.',
+  }),
+  event: RuleEventSchema.meta({
+    description: 'What the rule does when it matches: an action kind and its params.',
+  }),
 });
 
 /**
@@ -212,7 +232,7 @@ export const PolicySchema = z.strictObject({
   $schema: z.string().optional().meta({ description: 'Path or URL of policy.schema.json, for editors.' }),
   id: IdSchema.meta({ description: 'Policy id.' }),
   version: z.string().min(1).max(50).meta({ description: 'Policy version, e.g. a date.' }),
-  description: z.string().max(5000).optional(),
+  description: z.string().max(5000).optional().meta({ description: 'What the policy is for, for people.' }),
   currency: CurrencySchema.meta({
     description: 'The one currency of every amount in this policy and its events.',
   }),
@@ -237,7 +257,11 @@ export const PolicySchema = z.strictObject({
       }),
       lifted: TemplateKeySchema.optional().meta({ description: 'Template sent with every unblock.' }),
     })
-    .optional(),
+    .optional()
+    .meta({
+      description:
+        'Templates of the notices that go with every restriction change; built-in English texts otherwise.',
+    }),
   templates: z
     .record(TemplateKeySchema, z.record(z.string().min(1).max(35), z.string().min(1).max(2000)))
     .meta({ description: 'Message texts by template key and locale ("pl-PL", "pl", "en").' }),

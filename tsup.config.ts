@@ -12,7 +12,7 @@ export default defineConfig([
     external: ['json-rules-engine', 'zod', 'date-fns', '@date-fns/tz'],
   },
   {
-    entry: { cli: 'src/cli/main.ts' },
+    entry: { cli: 'src/cli/bin.ts' },
     format: ['esm'],
     sourcemap: true,
     target: 'node20',

@@ -160,7 +160,8 @@ export function createEngine(policy: Policy): SpendcapEngine {
     if (caplessEvaluator !== null) {
       const facts = caplessFacts(subscriber);
       const matched = await caplessEvaluator.matches(facts);
-      evaluations.push({
+      // First, so a welcome to a zone comes before the warnings that the same usage may trigger.
+      evaluations.unshift({
         cap: null,
         rules: policy.caplessRules,
         facts,

@@ -1,26 +1,10 @@
+import { parsePath } from '../schema/zod-issues.js';
 import { findNodeAtLocation, parseTree, type Node, type ParseError, printParseErrorCode } from 'jsonc-parser';
 
 /** A place in a source text, 1-based. */
 export interface Position {
   readonly line: number;
   readonly column: number;
-}
-
-/**
- * Splits a spendcap JSON path (`$.rules[2]["a b"].fact`) back into segments.
- *
- * @example
- * parsePath('$.rules[2].name'); // ['rules', 2, 'name']
- */
-export function parsePath(path: string): (string | number)[] {
-  const out: (string | number)[] = [];
-  const re = /\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g;
-  for (const match of path.slice(1).matchAll(re)) {
-    if (match[1] !== undefined) out.push(match[1]);
-    else if (match[2] !== undefined) out.push(Number(match[2]));
-    else out.push(JSON.parse(match[3]!) as string);
-  }
-  return out;
 }
 
 function positionOf(text: string, offset: number): Position {
@@ -40,8 +24,11 @@ export interface JsonSource {
   readonly value: unknown;
   /** Syntax errors with their positions; `value` is unusable when there are any. */
   readonly errors: readonly { message: string; position: Position }[];
-  /** The line and column of the value at a spendcap JSON path (or of its nearest existing parent). */
-  locate(path: string): Position;
+  /**
+   * The line and column of the value at a spendcap JSON path (or of its nearest existing parent); with
+   * `atKey`, of the key that holds it (for an unknown or refused key).
+   */
+  locate(path: string, atKey?: boolean): Position;
 }
 
 /**
@@ -62,14 +49,14 @@ export function parseJsonSource(text: string): JsonSource {
   return {
     value,
     errors,
-    locate(path: string): Position {
+    locate(path: string, atKey = false): Position {
       if (tree === undefined) return { line: 1, column: 1 };
       const segments = parsePath(path);
-      // An unknown key's path names the key itself: point at the key, not at its value.
       for (let n = segments.length; n >= 0; n--) {
         const node: Node | undefined = findNodeAtLocation(tree, segments.slice(0, n));
         if (node === undefined) continue;
-        const target = n === segments.length && node.parent?.type === 'property' ? node.parent : node;
+        const target =
+          atKey && n === segments.length && node.parent?.type === 'property' ? node.parent : node;
         return positionOf(text, target.offset);
       }
       return { line: 1, column: 1 };

@@ -8,7 +8,7 @@ import {
   SubscriberStateSchema,
   type Issue,
 } from '../index.js';
-import { parseJsonSource } from './locate.js';
+import { parseJsonSource, type JsonSource } from './locate.js';
 
 /** Exit codes: 0 ok, 1 findings or failures, 2 usage or input error. */
 const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
@@ -35,12 +35,15 @@ function readJson(file: string): unknown {
   return source.value;
 }
 
-function formatIssue(
-  file: string,
-  issue: Issue,
-  locate: (path: string) => { line: number; column: number },
-): string {
-  const { line, column } = locate(issue.path);
+const KEY_CODES = new Set(['unknown_key', 'forbidden_key']);
+
+/** Where an issue is: at the key for an unknown or refused key, else at the value. */
+function positionOf(source: JsonSource, issue: Issue) {
+  return source.locate(issue.path, KEY_CODES.has(issue.code));
+}
+
+function formatIssue(file: string, issue: Issue, source: JsonSource): string {
+  const { line, column } = positionOf(source, issue);
   return `${file}:${line}:${column}: ${issue.severity} ${issue.code} at ${issue.path}: ${issue.message}`;
 }
 
@@ -74,10 +77,10 @@ function checkCommand(files: string[], options: { json?: boolean }): number {
       results.push({
         file,
         ok: report.ok,
-        issues: report.issues.map((i) => ({ ...i, ...source.locate(i.path) })),
+        issues: report.issues.map((i) => ({ ...i, ...positionOf(source, i) })),
       });
     } else {
-      for (const issue of report.issues) process.stdout.write(`${formatIssue(file, issue, source.locate)}\n`);
+      for (const issue of report.issues) process.stdout.write(`${formatIssue(file, issue, source)}\n`);
       if (report.issues.length === 0) process.stdout.write(`${file}: ok\n`);
     }
   }
@@ -160,13 +163,3 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   return code;
 }
-
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`spendcap: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = EXIT.usage;
-  },
-);

@@ -154,7 +154,7 @@ function outstandingOf(evaluation: Evaluation): number {
 /**
  * Turns what reconcile decided into actions, in a fixed order: per cap (in policy order), its fired
  * notices in rule order, then its lifted restrictions, then its imposed ones, each restriction change
- * followed by the notice that tells the subscriber; then the notices of rules without a cap.
+ * followed by the notice that tells the subscriber. Evaluations come with the rules without a cap first.
  *
  * @example
  * const actions = buildActions(context, evaluations, reconcile(draft, evaluations, cause, now));

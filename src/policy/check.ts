@@ -1,5 +1,7 @@
 import { PolicyError, type Issue, type IssueCode } from '../errors.js';
 import { FACTS, type FactName } from '../schema/facts.js';
+import { COUNTRY_CODES } from '../schema/countries.js';
+import { EVENT_TYPES } from '../schema/events.js';
 import {
   PolicySchema,
   POLICY_LIMITS,
@@ -300,6 +302,16 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
     });
   };
 
+  const namesOf: NamesOf = (fact) => {
+    if (fact === 'zone' || fact === 'previousZone' || fact === 'eventZone') {
+      return { code: 'unknown_zone', what: 'zone', names: zoneNames };
+    }
+    if (fact === 'eventService') return { code: 'unknown_service', what: 'service', names: doc.services };
+    if (fact === 'eventType') return { code: 'invalid_value', what: 'event type', names: EVENT_TYPES };
+    if (fact === 'country') return { code: 'invalid_value', what: 'country', names: [...COUNTRY_CODES] };
+    return undefined;
+  };
+
   const caps = new Map<string, (typeof doc.caps)[number]>();
   doc.caps.forEach((cap, i) => {
     if (caps.has(cap.id))
@@ -359,7 +371,7 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
         ),
       );
     }
-    checkConditions(rule, path, out);
+    checkConditions(rule, path, namesOf, out);
     const kind = rule.event.type;
     if (rule.cap === undefined && kind !== 'notify' && kind !== 'careNote') {
       out.push(
@@ -491,7 +503,28 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
   return out;
 }
 
-function checkConditions(rule: Rule, rulePath: (string | number)[], out: Issue[]) {
+/** The names a string fact can take, for facts whose values a policy names: zones, services, event types. */
+type NamesOf = (fact: string) => { code: IssueCode; what: string; names: readonly string[] } | undefined;
+
+/** A condition comparing `zone` with "ue" can never match: refuse it like any other unknown name. */
+function checkNamedValues(leaf: LeafCondition, path: (string | number)[], namesOf: NamesOf, out: Issue[]) {
+  const known = namesOf(leaf.fact);
+  if (known === undefined) return;
+  const values = Array.isArray(leaf.value) ? leaf.value : [leaf.value];
+  values.forEach((value, i) => {
+    if (typeof value !== 'string' || known.names.includes(value)) return;
+    const at = formatPath(Array.isArray(leaf.value) ? [...path, 'value', i] : [...path, 'value']);
+    out.push(
+      issue(
+        known.code,
+        at,
+        `unknown ${known.what} '${value}'${didYouMean(value, known.names)}${known.names.length <= 20 ? ` (known: ${known.names.join(', ')})` : ''}`,
+      ),
+    );
+  });
+}
+
+function checkConditions(rule: Rule, rulePath: (string | number)[], namesOf: NamesOf, out: Issue[]) {
   const at = (path: (string | number)[]) => formatPath(path);
   for (const [leaf, path] of leavesWithPaths(rule.conditions, [...rulePath, 'conditions'])) {
     const info = FACTS[leaf.fact as FactName];
@@ -526,6 +559,7 @@ function checkConditions(rule: Rule, rulePath: (string | number)[], out: Issue[]
         mismatch(`operator '${op}' needs a list value, found ${value === null ? 'null' : typeof value}`);
         continue;
       }
+      checkNamedValues(leaf, path, namesOf, out);
       for (const item of value) {
         if (item !== null && typeof item !== info.type)
           mismatch(`fact '${leaf.fact}' is a ${info.type}; the list holds ${JSON.stringify(item)}`);
@@ -547,6 +581,7 @@ function checkConditions(rule: Rule, rulePath: (string | number)[], out: Issue[]
       mismatch(`operator '${op}' compares with one value, found a list (use 'in' for a list)`);
       continue;
     }
+    checkNamedValues(leaf, path, namesOf, out);
     const valueType = compared !== undefined ? compared.type : value === null ? 'null' : typeof value;
     if (NUMERIC_OPERATORS.has(op) && (info.type !== 'number' || valueType !== 'number')) {
       mismatch(

@@ -1,19 +1,20 @@
 import { z } from 'zod';
+import { strictObject } from './strict.js';
 import { CurrencySchema, IdSchema, InstantSchema, MinorUnitsSchema } from './common.js';
 
 /** One (service, zone) pair: the unit that is blocked, throttled or lifted. */
-export const ScopePairSchema = z.strictObject({ service: z.string(), zone: z.string() });
+export const ScopePairSchema = strictObject({ service: z.string(), zone: z.string() });
 /** A concrete scope: sorted (service, zone) pairs. */
 export const ScopeSchema = z.array(ScopePairSchema);
 
 const FactValueSchema = z.union([z.number(), z.boolean(), z.string(), z.null()]);
 
 /** One leaf condition as it was evaluated. */
-export const ConditionResultSchema = z.strictObject({
+export const ConditionResultSchema = strictObject({
   fact: z.string(),
   operator: z.string(),
   /** The condition's value: a literal, or the compared fact's name and value. */
-  value: z.union([FactValueSchema, z.array(FactValueSchema), z.strictObject({ fact: z.string() })]),
+  value: z.union([FactValueSchema, z.array(FactValueSchema), strictObject({ fact: z.string() })]),
   /** The value compared against: `value` itself, or the other fact's value. */
   compareTo: z.union([FactValueSchema, z.array(FactValueSchema)]),
   factValue: FactValueSchema,
@@ -21,7 +22,7 @@ export const ConditionResultSchema = z.strictObject({
 });
 
 /** Why an action was taken. */
-export const BecauseSchema = z.strictObject({
+export const BecauseSchema = strictObject({
   ruleName: z.string(),
   /** The facts of the cap (or of the subscriber, for a rule without a cap) at decision time. */
   facts: z.record(z.string(), FactValueSchema),
@@ -42,7 +43,7 @@ const base = {
   because: BecauseSchema,
 };
 
-export const NotifyActionSchema = z.strictObject({
+export const NotifyActionSchema = strictObject({
   kind: z.literal('notify'),
   ...base,
   channels: z.array(z.enum(['sms', 'email', 'push'])),
@@ -53,8 +54,8 @@ export const NotifyActionSchema = z.strictObject({
   /** The scope a restriction notice is about (present on notices that go with block/throttle/unblock). */
   scope: ScopeSchema.optional(),
 });
-export const BlockActionSchema = z.strictObject({ kind: z.literal('block'), ...base, scope: ScopeSchema });
-export const ThrottleActionSchema = z.strictObject({
+export const BlockActionSchema = strictObject({ kind: z.literal('block'), ...base, scope: ScopeSchema });
+export const ThrottleActionSchema = strictObject({
   kind: z.literal('throttle'),
   ...base,
   scope: ScopeSchema,
@@ -69,7 +70,7 @@ export const UnblockCauseSchema = z.enum([
   'dispute',
   'rule-cleared',
 ]);
-export const UnblockActionSchema = z.strictObject({
+export const UnblockActionSchema = strictObject({
   kind: z.literal('unblock'),
   ...base,
   scope: ScopeSchema,
@@ -77,14 +78,14 @@ export const UnblockActionSchema = z.strictObject({
   /** What is lifted: a `block` or a `throttle`. */
   lifts: z.enum(['block', 'throttle']),
 });
-export const OfferPaymentActionSchema = z.strictObject({
+export const OfferPaymentActionSchema = strictObject({
   kind: z.literal('offerPayment'),
   ...base,
   amount: MinorUnitsSchema,
   currency: CurrencySchema,
   link: z.string().optional(),
 });
-export const CareNoteActionSchema = z.strictObject({
+export const CareNoteActionSchema = strictObject({
   kind: z.literal('careNote'),
   ...base,
   queue: z.string(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict.js';
 import {
   CountrySchema,
   CurrencySchema,
@@ -20,13 +21,13 @@ const base = {
 };
 
 /** Money with its currency: the currency must be the policy's. */
-export const MoneySchema = z.strictObject({
+export const MoneySchema = strictObject({
   amount: NonNegativeMinorUnitsSchema,
   currency: CurrencySchema,
 });
 
 /** A rated usage record (CDR). */
-export const UsageEventSchema = z.strictObject({
+export const UsageEventSchema = strictObject({
   type: z.literal('usage'),
   ...base,
   service: NameSchema.meta({ description: "A service the policy declares, e.g. 'data'." }),
@@ -48,7 +49,7 @@ export const UsageEventSchema = z.strictObject({
 });
 
 /** The subscriber attached to a network in a country. */
-export const LocationEventSchema = z.strictObject({
+export const LocationEventSchema = strictObject({
   type: z.literal('location'),
   ...base,
   country: CountrySchema,
@@ -59,7 +60,7 @@ export const LocationEventSchema = z.strictObject({
 });
 
 /** Money received: lowers the outstanding balance of every cost cap in its window. */
-export const PaymentEventSchema = z.strictObject({
+export const PaymentEventSchema = strictObject({
   type: z.literal('payment'),
   ...base,
   amount: PositiveMinorUnitsSchema,
@@ -68,7 +69,7 @@ export const PaymentEventSchema = z.strictObject({
 });
 
 /** A correction: positive adds a charge, negative is a credit. */
-export const AdjustmentEventSchema = z.strictObject({
+export const AdjustmentEventSchema = strictObject({
   type: z.literal('adjustment'),
   ...base,
   amount: MinorUnitsSchema.refine((n) => n !== 0, 'expected a non-zero amount'),
@@ -81,7 +82,7 @@ export const AdjustmentEventSchema = z.strictObject({
 });
 
 /** A dispute moving through open, upheld (becomes a credit) or rejected (counts again). */
-export const DisputeEventSchema = z.strictObject({
+export const DisputeEventSchema = strictObject({
   type: z.literal('dispute'),
   ...base,
   reference: TextSchema.meta({ description: 'The case number every department and message uses.' }),
@@ -94,7 +95,7 @@ export const DisputeEventSchema = z.strictObject({
 });
 
 /** A customer opt-in or a care agent's suspension of one cap's restrictions. */
-export const OverrideEventSchema = z.strictObject({
+export const OverrideEventSchema = strictObject({
   type: z.literal('override'),
   ...base,
   by: z.enum(['customer', 'agent']),
@@ -105,7 +106,7 @@ export const OverrideEventSchema = z.strictObject({
 });
 
 /** Time passes: window roll-overs and override expiry take effect without usage. */
-export const TickEventSchema = z.strictObject({ type: z.literal('tick'), ...base });
+export const TickEventSchema = strictObject({ type: z.literal('tick'), ...base });
 
 /**
  * Every input event, discriminated on `type`.

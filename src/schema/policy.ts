@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict.js';
 import { FACT_NAMES, OPERATORS } from './facts.js';
 import {
   CountrySchema,
@@ -32,13 +33,13 @@ const ZoneListSchema = z.union([z.literal('*'), z.literal('roaming'), z.array(Na
 });
 
 /** A scope in a policy: which services in which zones. */
-export const PolicyScopeSchema = z.strictObject({
+export const PolicyScopeSchema = strictObject({
   services: ServiceListSchema,
   zones: ZoneListSchema,
 });
 
 /** A named limit over a scope and a window. */
-export const CapSchema = z.strictObject({
+export const CapSchema = strictObject({
   id: IdSchema.meta({ description: 'Unique cap id; rules name it in `cap`.' }),
   label: z.string().min(1).max(100).meta({ description: 'What the customer calls it, e.g. "roaming data".' }),
   limit: PositiveMinorUnitsSchema.meta({
@@ -74,11 +75,11 @@ const ScalarSchema = z.union([
 ]);
 
 /** A leaf condition: compare a fact with a literal or another fact. */
-export const LeafConditionSchema = z.strictObject({
+export const LeafConditionSchema = strictObject({
   fact: FactNameSchema,
   operator: z.enum(OPERATORS).meta({ description: 'A json-rules-engine operator.' }),
   value: z
-    .union([ScalarSchema, z.array(ScalarSchema).max(100), z.strictObject({ fact: FactNameSchema })])
+    .union([ScalarSchema, z.array(ScalarSchema).max(100), strictObject({ fact: FactNameSchema })])
     .meta({
       description: 'A literal, a list (for in/notIn), or { "fact": name } to compare with another fact.',
     }),
@@ -88,12 +89,12 @@ export const LeafConditionSchema = z.strictObject({
 export type Condition =
   z.infer<typeof LeafConditionSchema> | { all: Condition[] } | { any: Condition[] } | { not: Condition };
 
-export const AllConditionSchema: z.ZodType<{ all: Condition[] }> = z.strictObject({
+export const AllConditionSchema: z.ZodType<{ all: Condition[] }> = strictObject({
   get all() {
     return z.array(ConditionSchema).min(1).meta({ description: 'Matches when every condition matches.' });
   },
 });
-export const AnyConditionSchema: z.ZodType<{ any: Condition[] }> = z.strictObject({
+export const AnyConditionSchema: z.ZodType<{ any: Condition[] }> = strictObject({
   get any() {
     return z
       .array(ConditionSchema)
@@ -101,7 +102,7 @@ export const AnyConditionSchema: z.ZodType<{ any: Condition[] }> = z.strictObjec
       .meta({ description: 'Matches when at least one condition matches.' });
   },
 });
-export const NotConditionSchema: z.ZodType<{ not: Condition }> = z.strictObject({
+export const NotConditionSchema: z.ZodType<{ not: Condition }> = strictObject({
   get not() {
     return ConditionSchema.meta({ description: 'Matches when the condition does not.' });
   },
@@ -121,7 +122,7 @@ export const TopConditionSchema = z.union([AllConditionSchema, AnyConditionSchem
 const TemplateKeySchema = z.string().min(1).max(100);
 
 /** Send a message to the subscriber. */
-export const NotifyRuleEventSchema = z.strictObject({
+export const NotifyRuleEventSchema = strictObject({
   type: z.literal('notify').meta({ description: 'Send a message to the subscriber.' }),
   params: z
     .strictObject({
@@ -138,7 +139,7 @@ export const NotifyRuleEventSchema = z.strictObject({
 });
 
 /** Block a scope (default: the cap's scope). */
-export const BlockRuleEventSchema = z.strictObject({
+export const BlockRuleEventSchema = strictObject({
   type: z.literal('block').meta({ description: 'Block the scope until no rule wants it blocked.' }),
   params: z
     .strictObject({
@@ -151,7 +152,7 @@ export const BlockRuleEventSchema = z.strictObject({
 });
 
 /** Throttle a scope to `kbps`. */
-export const ThrottleRuleEventSchema = z.strictObject({
+export const ThrottleRuleEventSchema = strictObject({
   type: z.literal('throttle').meta({ description: 'Slow the scope down until no rule wants it throttled.' }),
   params: z
     .strictObject({
@@ -164,7 +165,7 @@ export const ThrottleRuleEventSchema = z.strictObject({
 });
 
 /** Offer a self-service payment. */
-export const OfferPaymentRuleEventSchema = z.strictObject({
+export const OfferPaymentRuleEventSchema = strictObject({
   type: z
     .literal('offerPayment')
     .meta({ description: 'Offer a self-service payment with the filled-in link.' }),
@@ -178,7 +179,7 @@ export const OfferPaymentRuleEventSchema = z.strictObject({
 });
 
 /** Leave a note for a care queue. */
-export const CareNoteRuleEventSchema = z.strictObject({
+export const CareNoteRuleEventSchema = strictObject({
   type: z.literal('careNote').meta({ description: 'Leave a one-line note for a care queue.' }),
   params: z
     .strictObject({
@@ -200,7 +201,7 @@ export const RuleEventSchema = z.discriminatedUnion('type', [
 ]);
 
 /** A json-rules-engine rule with a unique name and the cap it belongs to. */
-export const RuleSchema = z.strictObject({
+export const RuleSchema = strictObject({
   name: IdSchema.meta({ description: 'Unique rule name; actions carry it as `ruleId`.' }),
   cap: IdSchema.optional().meta({
     description:
@@ -228,7 +229,7 @@ export const RuleSchema = z.strictObject({
  * @example
  * PolicySchema.safeParse(JSON.parse(text)).success;
  */
-export const PolicySchema = z.strictObject({
+export const PolicySchema = strictObject({
   $schema: z.string().optional().meta({ description: 'Path or URL of policy.schema.json, for editors.' }),
   id: IdSchema.meta({ description: 'Policy id.' }),
   version: z.string().min(1).max(50).meta({ description: 'Policy version, e.g. a date.' }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict.js';
 import { CountrySchema, IdSchema, LocaleSchema, TimeZoneSchema } from './common.js';
 
 /**
@@ -7,7 +8,7 @@ import { CountrySchema, IdSchema, LocaleSchema, TimeZoneSchema } from './common.
  * @example
  * SubscriberProfileSchema.parse({ subscriberId: 'sub-1', homeCountry: 'PL', timeZone: 'Europe/Warsaw', cycleAnchorDay: 1 });
  */
-export const SubscriberProfileSchema = z.strictObject({
+export const SubscriberProfileSchema = strictObject({
   subscriberId: IdSchema.meta({ description: 'The line/SIM this profile describes.' }),
   homeCountry: CountrySchema.meta({
     description: "The subscriber's home country: usage there is in zone 'home'.",

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from './strict.js';
 import { SubscriberProfileSchema } from './profile.js';
 import { ScopeSchema } from './actions.js';
 
@@ -8,7 +9,7 @@ export const STATE_VERSION = 1;
 const Int = z.number().int();
 
 /** One cap's totals in one window. Amounts are integer minor units (quantities in the cap's unit). */
-export const WindowTotalsSchema = z.strictObject({
+export const WindowTotalsSchema = strictObject({
   /** Window key: its local start date. */
   key: z.string(),
   start: Int,
@@ -23,7 +24,7 @@ export const WindowTotalsSchema = z.strictObject({
 });
 
 /** An override on one cap. */
-export const OverrideRecordSchema = z.strictObject({
+export const OverrideRecordSchema = strictObject({
   until: Int,
   reason: z.string(),
   eventId: z.string(),
@@ -31,7 +32,7 @@ export const OverrideRecordSchema = z.strictObject({
 });
 
 /** A dispute as the ledger remembers it. */
-export const DisputeRecordSchema = z.strictObject({
+export const DisputeRecordSchema = strictObject({
   amount: Int,
   status: z.enum(['open', 'upheld', 'rejected']),
   openedAt: Int,
@@ -40,7 +41,7 @@ export const DisputeRecordSchema = z.strictObject({
 });
 
 /** A restriction in force. */
-export const RestrictionSchema = z.strictObject({
+export const RestrictionSchema = strictObject({
   capId: z.string(),
   ruleId: z.string(),
   kind: z.enum(['block', 'throttle']),
@@ -57,22 +58,22 @@ export const RestrictionSchema = z.strictObject({
  * @example
  * const stored = JSON.stringify(state); const back = SubscriberStateSchema.parse(JSON.parse(stored));
  */
-export const SubscriberStateSchema = z.strictObject({
+export const SubscriberStateSchema = strictObject({
   version: z.literal(STATE_VERSION),
-  policy: z.strictObject({ id: z.string(), version: z.string() }),
+  policy: strictObject({ id: z.string(), version: z.string() }),
   profile: SubscriberProfileSchema,
   /** The latest event time applied (epoch ms), or null before the first event. */
   clock: Int.nullable(),
   /** Where the subscriber is: the last location or usage, home at first. */
-  location: z.strictObject({ country: z.string(), zone: z.string(), at: Int.nullable() }),
+  location: strictObject({ country: z.string(), zone: z.string(), at: Int.nullable() }),
   /** Per cap: the current window's totals and the previous one's (kept for late records). */
   caps: z.record(
     z.string(),
-    z.strictObject({ cur: WindowTotalsSchema.nullable(), prev: WindowTotalsSchema.nullable() }),
+    strictObject({ cur: WindowTotalsSchema.nullable(), prev: WindowTotalsSchema.nullable() }),
   ),
   overrides: z.record(
     z.string(),
-    z.strictObject({ customer: OverrideRecordSchema.optional(), agent: OverrideRecordSchema.optional() }),
+    strictObject({ customer: OverrideRecordSchema.optional(), agent: OverrideRecordSchema.optional() }),
   ),
   disputes: z.record(z.string(), DisputeRecordSchema),
   restrictions: z.array(RestrictionSchema),

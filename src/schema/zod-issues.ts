@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Issue, IssueCode } from '../errors.js';
+import { ALLOWED_KEYS_MARK } from './strict.js';
 
 type ZodIssue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
@@ -20,26 +21,40 @@ export function formatPath(path: Path): string {
   return out;
 }
 
-/** Levenshtein distance, for did-you-mean. */
+/**
+ * Edit distance with adjacent transpositions counted as one edit (optimal string alignment), so
+ * "lable" is one edit from "label".
+ */
 function distance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d: number[] = new Array<number>(rows * cols).fill(0);
+  for (let i = 0; i < rows; i++) d[i * cols] = i;
+  for (let j = 0; j < cols; j++) d[j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(
+        d[(i - 1) * cols + j]! + 1,
+        d[i * cols + j - 1]! + 1,
+        d[(i - 1) * cols + j - 1]! + cost,
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[(i - 2) * cols + j - 2]! + 1);
+      }
+      d[i * cols + j] = best;
     }
   }
-  return prev[b.length]!;
+  return d[rows * cols - 1]!;
 }
 
 /**
- * The closest of `candidates` to a misspelt `name`, or undefined when none is close.
+ * The closest of `candidates` to a misspelt `name`, or undefined when none is close: at most one edit
+ * in three characters (and at least one allowed), never a wholesale replacement of the name.
  *
  * @example
  * closest('usageRatoi', ['usageRatio', 'spend']); // 'usageRatio'
+ * closest('x', ['id']); // undefined
  */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
@@ -52,7 +67,11 @@ export function closest(name: string, candidates: Iterable<string>): string | un
       best = candidate;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  if (best === undefined) return undefined;
+  if (bestDistance === 0) return best;
+  // A one-character name shares too little with anything to guess from; "ue" for "eu" is one edit.
+  const allowed = name.length < 2 ? 0 : Math.max(1, Math.floor(name.length / 3));
+  return bestDistance <= allowed ? best : undefined;
 }
 
 /** ` did you mean 'x'?` or nothing. */
@@ -81,19 +100,28 @@ function valueAt(root: unknown, path: Path): unknown {
   return node;
 }
 
-/** How an issue list of one union option fails at its own root: fewer means the input meant that option. */
-function rootProblems(issues: readonly ZodIssue[]): number {
-  let n = 0;
+/**
+ * How one union option fails at its own root. `shapeMismatch`: the input is not even of the option's
+ * type (a string for an object, an object for a literal); otherwise `problems` counts unknown and
+ * missing keys. The option the input evidently meant has no shape mismatch and the fewest problems.
+ */
+function rootFit(issues: readonly ZodIssue[]): { shapeMismatch: boolean; problems: number } {
+  let shapeMismatch = false;
+  let problems = 0;
   for (const issue of issues) {
-    if (issue.path.length === 0) n += issue.code === 'unrecognized_keys' ? issue.keys.length : 1;
-    else if (issue.path.length === 1 && issue.code === 'invalid_type' && issue.input === undefined) n += 1;
+    if (issue.path.length === 0) {
+      if (issue.code === 'unrecognized_keys') problems += issue.keys.length;
+      else shapeMismatch = true;
+    } else if (issue.path.length === 1 && issue.input === undefined) {
+      problems += 1;
+    }
   }
-  return n;
+  return { shapeMismatch, problems };
 }
 
 /** Options that shape messages for one document kind. */
 export interface IssueContext {
-  /** Every key the schema knows, for did-you-mean on unknown keys. */
+  /** Every key the schema knows: did-you-mean candidates when the object's own keys are not known. */
   readonly knownKeys: ReadonlySet<string>;
   /** Keys refused with a reason rather than as unknown. */
   readonly forbiddenKeys?: Readonly<Record<string, string>>;
@@ -101,11 +129,16 @@ export interface IssueContext {
   readonly valueCodes?: Readonly<Record<string, IssueCode>>;
 }
 
-const PROTOTYPE_KEYS: Readonly<Record<string, string>> = {
-  __proto__: 'prototype keys are refused',
-  constructor: 'prototype keys are refused',
-  prototype: 'prototype keys are refused',
-};
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+const own = <T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
+  record !== undefined && Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
+
+/** The keys a strict object allows, when its issue carries them (see `strictObject`). */
+function allowedKeys(issue: ZodIssue): string[] | undefined {
+  if (!issue.message.startsWith(ALLOWED_KEYS_MARK)) return undefined;
+  return JSON.parse(issue.message.slice(ALLOWED_KEYS_MARK.length)) as string[];
+}
 
 /**
  * Turns zod issues into spendcap issues with JSON paths, plain messages and did-you-mean suggestions.
@@ -122,6 +155,15 @@ export function issuesFromZod(
   context: IssueContext,
   prefix: Path = [],
 ): Issue[] {
+  return dropMissingSuggested(collectIssues(zodIssues, input, context, prefix));
+}
+
+function collectIssues(
+  zodIssues: readonly ZodIssue[],
+  input: unknown,
+  context: IssueContext,
+  prefix: Path,
+): Issue[] {
   const out: Issue[] = [];
   for (const issue of zodIssues) {
     const path = [...prefix, ...issue.path];
@@ -131,10 +173,13 @@ export function issuesFromZod(
       out.push({ code, path: at, message, severity: 'error' });
     const last = path[path.length - 1];
     switch (issue.code) {
-      case 'unrecognized_keys':
+      case 'unrecognized_keys': {
+        const allowed = allowedKeys(issue);
         for (const key of issue.keys) {
           const keyPath = formatPath([...path, key]);
-          const reason = context.forbiddenKeys?.[key] ?? PROTOTYPE_KEYS[key];
+          const reason =
+            own(context.forbiddenKeys, key) ??
+            (PROTOTYPE_KEYS.has(key) ? 'prototype keys are refused' : undefined);
           if (reason !== undefined) {
             out.push({
               code: 'forbidden_key',
@@ -142,16 +187,20 @@ export function issuesFromZod(
               message: `key '${key}' is refused: ${reason}`,
               severity: 'error',
             });
-          } else {
-            out.push({
-              code: 'unknown_key',
-              path: keyPath,
-              message: `unknown key '${key}'${didYouMean(key, context.knownKeys)}`,
-              severity: 'error',
-            });
+            continue;
           }
+          const candidates = (allowed ?? [...context.knownKeys]).filter((k) => k !== key);
+          const hint = didYouMean(key, candidates);
+          const list = allowed !== undefined && hint === '' ? ` (allowed here: ${allowed.join(', ')})` : '';
+          out.push({
+            code: 'unknown_key',
+            path: keyPath,
+            message: `unknown key '${key}'${hint}${list}`,
+            severity: 'error',
+          });
         }
         break;
+      }
       case 'invalid_union': {
         const discriminator = issue.discriminator;
         if (discriminator !== undefined && issue.errors.length === 0) {
@@ -159,7 +208,7 @@ export function issuesFromZod(
           const discPath = path[path.length - 1] === discriminator ? path : [...path, discriminator];
           const value = valueAt(input, discPath);
           const options = (issue as { options?: unknown[] }).options?.map(String) ?? [];
-          const code = context.valueCodes?.[discriminator] ?? 'invalid_value';
+          const code = own(context.valueCodes, discriminator) ?? 'invalid_value';
           const name = typeof value === 'string' ? value : '';
           out.push({
             code: value === undefined ? 'missing_key' : code,
@@ -172,31 +221,46 @@ export function issuesFromZod(
           });
           break;
         }
-        if (issue.errors.length > 0) {
-          const ranked = issue.errors
-            .map((errors) => ({ errors, root: rootProblems(errors) }))
-            .sort((a, b) => a.root - b.root || a.errors.length - b.errors.length);
-          const best = ranked[0]!;
-          // When every option fails at the root, the input matches none of them in shape: say so once.
-          if (best.root > 0 && ranked.every((r) => r.root > 0)) {
-            const literals = issue.errors
-              .flat()
-              .filter(
-                (i): i is z.core.$ZodIssueInvalidValue => i.code === 'invalid_value' && i.path.length === 0,
-              )
-              .flatMap((i) => i.values.map(String));
-            const hint = typeof found === 'string' ? didYouMean(found, literals) : '';
-            const expected = [...new Set(issue.errors.map((errs) => describeExpected(errs)))].join(' or ');
-            push(
-              found === undefined ? 'missing_key' : 'invalid_type',
-              `found ${describeValue(found)}; expected ${expected}${hint}`,
-            );
-            break;
-          }
-          out.push(...issuesFromZod(best.errors, input, context, path));
+        if (issue.errors.length === 0) {
+          push('invalid_value', `found ${describeValue(found)}; ${issue.message}`);
           break;
         }
-        push('invalid_value', issue.message);
+        if (found === undefined && path.length > 0) {
+          const expected = [...new Set(issue.errors.map((errs) => describeExpected(errs)))].join(' or ');
+          push('missing_key', `missing '${String(last)}': expected ${expected}`);
+          break;
+        }
+        // An unknown key that is a misspelling of one the option allows is evidence for that option.
+        const score = (errors: readonly ZodIssue[], problems: number) => {
+          let explained = 0;
+          for (const e of errors) {
+            if (e.code !== 'unrecognized_keys' || e.path.length !== 0) continue;
+            const allowed = allowedKeys(e) ?? [];
+            explained += e.keys.filter((k) => closest(k, allowed) !== undefined).length;
+          }
+          return problems - 2 * explained;
+        };
+        const fitting = issue.errors
+          .map((errors) => ({ errors, ...rootFit(errors) }))
+          .filter((option) => !option.shapeMismatch)
+          .map((option) => ({ ...option, score: score(option.errors, option.problems) }))
+          .sort((a, b) => a.score - b.score || a.errors.length - b.errors.length);
+        const best = fitting[0];
+        if (best !== undefined) {
+          out.push(...collectIssues(best.errors, input, context, path));
+          break;
+        }
+        // The input is of none of the options' types: say what each would have been.
+        const literals = issue.errors
+          .flat()
+          .filter((i): i is z.core.$ZodIssueInvalidValue => i.code === 'invalid_value' && i.path.length === 0)
+          .flatMap((i) => i.values.map(String));
+        const hint = typeof found === 'string' ? didYouMean(found, literals) : '';
+        const expected = [...new Set(issue.errors.map((errs) => describeExpected(errs)))].join(' or ');
+        push(
+          found === undefined ? 'missing_key' : 'invalid_type',
+          `found ${describeValue(found)}; expected ${expected}${hint}`,
+        );
         break;
       }
       case 'invalid_type':
@@ -207,17 +271,26 @@ export function issuesFromZod(
         }
         break;
       case 'invalid_value': {
+        if (found === undefined && path.length > 0) {
+          push(
+            'missing_key',
+            `missing '${String(last)}': expected one of ${issue.values.map(String).join(', ')}`,
+          );
+          break;
+        }
         const options = issue.values.map(String);
-        const code = (typeof last === 'string' ? context.valueCodes?.[last] : undefined) ?? 'invalid_value';
+        const code =
+          (typeof last === 'string' ? own(context.valueCodes, last) : undefined) ?? 'invalid_value';
         const name = typeof found === 'string' ? found : '';
         const subject = code.startsWith('unknown_')
           ? code.slice('unknown_'.length).replace('_', ' ')
           : 'value';
+        const shown = typeof found === 'string' ? `'${found}'` : describeValue(found);
         push(
           code,
           options.length === 1
             ? `found ${describeValue(found)}; expected ${JSON.stringify(issue.values[0])}`
-            : `unknown ${subject} ${describeValue(found)}${didYouMean(name, options)} (expected one of ${options.join(', ')})`,
+            : `unknown ${subject} ${shown}${didYouMean(name, options)} (expected one of ${options.join(', ')})`,
         );
         break;
       }
@@ -233,14 +306,14 @@ export function issuesFromZod(
           `found ${describeValue(found)}; ${issue.message.replace(/^Invalid string: /, '')}`,
         );
         break;
-      case 'invalid_key':
-        out.push(
-          ...issuesFromZod(issue.issues, input, context, path).map((i) => ({
-            ...i,
-            message: `key ${i.message}`,
-          })),
-        );
+      case 'invalid_key': {
+        // The problem is the key itself (a record's key), so the message shows the key, not its value.
+        const key = String(last);
+        for (const inner of collectIssues(issue.issues, key, context, [])) {
+          out.push({ ...inner, path: at, message: `key ${inner.message}` });
+        }
         break;
+      }
       default:
         push('invalid_value', `found ${describeValue(found)}; ${issue.message}`);
     }
@@ -248,9 +321,50 @@ export function issuesFromZod(
   return out;
 }
 
+/**
+ * An unknown key that suggests a missing one says it all: drop the "missing" issue it explains. A
+ * refused key (a shared condition reference, `path`) is the whole story of its object: drop the
+ * "missing" issues beside it.
+ */
+function dropMissingSuggested(issues: Issue[]): Issue[] {
+  const explained = new Set<string>();
+  const refusedParents = new Set<string>();
+  const parentOf = (path: string) => path.replace(/(\.[A-Za-z_$][\w$]*|\[[^\]]*\])$/, '');
+  for (const issue of issues) {
+    if (issue.code === 'forbidden_key') refusedParents.add(parentOf(issue.path));
+    const match = /did you mean '([^']+)'\?/.exec(issue.message);
+    if (issue.code === 'unknown_key' && match !== null) {
+      const parent = issue.path.replace(/(\.[A-Za-z_$][\w$]*|\[[^\]]*\])$/, '');
+      explained.add(formatPath([...parsePath(parent), match[1]!]));
+    }
+  }
+  return issues.filter(
+    (i) => !(i.code === 'missing_key' && (explained.has(i.path) || refusedParents.has(parentOf(i.path)))),
+  );
+}
+
+/**
+ * Splits a JSON path written by `formatPath` back into segments.
+ *
+ * @example
+ * parsePath('$.rules[2]["a b"]'); // ['rules', 2, 'a b']
+ */
+export function parsePath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of path.slice(1).matchAll(/\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)) {
+    if (m[1] !== undefined) out.push(m[1]);
+    else if (m[2] !== undefined) out.push(Number(m[2]));
+    else out.push(JSON.parse(m[3]!) as string);
+  }
+  return out;
+}
+
 function describeExpected(errors: readonly ZodIssue[]): string {
   const root = errors.find((e) => e.path.length === 0);
   if (root === undefined) return 'an object of another shape';
+  if (root.code === 'invalid_union' && root.errors.length > 0) {
+    return [...new Set(root.errors.map((errs) => describeExpected(errs)))].join(' or ');
+  }
   if (root.code === 'invalid_type') return root.expected;
   if (root.code === 'invalid_value') return root.values.map((v) => JSON.stringify(v)).join(' or ');
   if (root.code === 'unrecognized_keys')

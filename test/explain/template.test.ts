@@ -1,0 +1,59 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  formatMoney,
+  minorDigits,
+  renderTemplate,
+  resolveTemplateText,
+  toDecimalString,
+} from '../../src/explain/template';
+
+describe('money', () => {
+  it('knows each currency’s minor digits', () => {
+    expect([minorDigits('PLN'), minorDigits('JPY'), minorDigits('KWD')]).toEqual([2, 0, 3]);
+  });
+
+  it.each([
+    [150000, 'PLN', 'pl-PL', '1500,00\u00a0zł'],
+    [1234, 'EUR', 'de-DE', '12,34\u00a0€'],
+    [-1205, 'GBP', 'en-GB', '-£12.05'],
+    [500, 'JPY', 'ja-JP', '￥500'],
+    [1234, 'KWD', 'en', 'KWD\u00a01.234'],
+  ])('formats %d %s in %s as %s', (minor, currency, locale, text) => {
+    expect(formatMoney(minor, currency, locale)).toBe(text);
+  });
+
+  it('turns minor units into an exact decimal string for any safe integer', () => {
+    fc.assert(
+      fc.property(fc.maxSafeInteger(), fc.integer({ min: 0, max: 3 }), (minor, digits) => {
+        const text = toDecimalString(minor, digits);
+        const back = BigInt(text.replace('.', '').replace(/^(-?)0+(?=\d)/, '$1'));
+        expect(back).toBe(BigInt(minor));
+        expect(text.includes('.')).toBe(digits > 0);
+      }),
+    );
+  });
+
+  it('formats amounts beyond float precision exactly', () => {
+    expect(formatMoney(9007199254740991, 'PLN', 'en')).toBe('PLN\u00a090,071,992,547,409.91');
+  });
+});
+
+describe('templates', () => {
+  const texts = { 'pl-PL': 'A', pl: 'B', en: 'C' };
+  it('tries the locale, then its language, then en', () => {
+    expect(resolveTemplateText(texts, 'pl-PL')).toBe('A');
+    expect(resolveTemplateText({ pl: 'B', en: 'C' }, 'pl-PL')).toBe('B');
+    expect(resolveTemplateText({ en: 'C' }, 'de-AT')).toBe('C');
+    expect(resolveTemplateText({ de: 'D' }, 'fr')).toBeUndefined();
+  });
+
+  it('fills placeholders and leaves out the ones without a value', () => {
+    expect(
+      renderTemplate('Used {percent}% of {capLabel}. Pay: {paymentLink}', {
+        percent: '80',
+        capLabel: 'data',
+      }),
+    ).toBe('Used 80% of data. Pay:');
+  });
+});

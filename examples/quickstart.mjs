@@ -18,7 +18,13 @@ export async function main() {
 
   // 3. Feed it rated usage, locations and payments; act on the actions that come back.
   const events = [
-    { type: 'location', id: 'l1', subscriberId: 'pl-48601000002', at: '2026-11-05T08:00:00+01:00', country: 'IT' },
+    {
+      type: 'location',
+      id: 'l1',
+      subscriberId: 'pl-48601000002',
+      at: '2026-11-05T08:00:00+01:00',
+      country: 'IT',
+    },
     {
       type: 'usage',
       id: 'u1',

@@ -18,7 +18,9 @@ describe('README', () => {
   });
 
   it('documents every fact the engine supplies, and no other', () => {
-    const documented = [...readme.matchAll(/^\|\s*`(\w+)`\s*\|\s*(?:number|string|boolean)/gm)].map((m) => m[1]);
+    const documented = [...readme.matchAll(/^\|\s*`(\w+)`\s*\|\s*(?:number|string|boolean)/gm)].map(
+      (m) => m[1],
+    );
     expect(documented.sort()).toEqual(Object.keys(FACTS).sort());
   });
 });

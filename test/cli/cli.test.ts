@@ -38,7 +38,9 @@ describe('spendcap check', () => {
     const lines = text.split('\n');
     const line = lines.findIndex((l) => l.includes('"usageRatoi"')) + 1;
     const column = lines[line - 1]!.indexOf('"usageRatoi"') + 1;
-    expect(out).toContain(`${file}:${line}:${column}: error unknown_fact at $.rules[1].conditions.all[0].fact`);
+    expect(out).toContain(
+      `${file}:${line}:${column}: error unknown_fact at $.rules[1].conditions.all[0].fact`,
+    );
     expect(out).toContain("did you mean 'usageRatio'?");
   });
 
@@ -50,7 +52,9 @@ describe('spendcap check', () => {
     expect(await main(['check', file])).toBe(1);
     const lines = text.split('\n');
     const line = lines.findIndex((l) => l.includes('"limt"')) + 1;
-    expect(out).toContain(`${file}:${line}:${lines[line - 1]!.indexOf('"limt"') + 1}: error unknown_key at $.caps[0].limt`);
+    expect(out).toContain(
+      `${file}:${line}:${lines[line - 1]!.indexOf('"limt"') + 1}: error unknown_key at $.caps[0].limt`,
+    );
   });
 
   it('reports a JSON syntax error with its position and exits 1', async () => {

@@ -106,7 +106,14 @@ const listOperator = fc.constantFrom('in', 'notIn');
 const scalarOperator = fc.constantFrom(...OPERATORS.filter((o) => o !== 'in' && o !== 'notIn'));
 const leaf = fc.oneof(
   fc.record({ fact: factName, operator: listOperator, value: fc.array(scalar, { maxLength: 3 }) }),
-  fc.record({ fact: factName, operator: scalarOperator, value: fc.oneof(scalar, factName.map((fact) => ({ fact }))) }),
+  fc.record({
+    fact: factName,
+    operator: scalarOperator,
+    value: fc.oneof(
+      scalar,
+      factName.map((fact) => ({ fact })),
+    ),
+  }),
 );
 const condition: fc.Arbitrary<Condition> = fc.letrec<{ node: Condition }>((tie) => ({
   node: fc.oneof(
@@ -118,7 +125,10 @@ const condition: fc.Arbitrary<Condition> = fc.letrec<{ node: Condition }>((tie) 
   ),
 })).node;
 const facts = fc.record(
-  Object.fromEntries(Object.keys(FACTS).map((k) => [k, scalar])) as Record<keyof Facts, fc.Arbitrary<Facts[keyof Facts]>>,
+  Object.fromEntries(Object.keys(FACTS).map((k) => [k, scalar])) as Record<
+    keyof Facts,
+    fc.Arbitrary<Facts[keyof Facts]>
+  >,
 );
 
 describe('the synchronous evaluator (explanations, what-if) agrees with json-rules-engine', () => {

@@ -16,7 +16,9 @@ interface ScenarioFile {
 
 const rulesDir = new URL('../../rules/', import.meta.url);
 const shipped = readdirSync(rulesDir).filter((f) => f.endsWith('.json'));
-const scenarioFiles = readdirSync(new URL('./', import.meta.url)).filter((f) => f.endsWith('.scenarios.json'));
+const scenarioFiles = readdirSync(new URL('./', import.meta.url)).filter((f) =>
+  f.endsWith('.scenarios.json'),
+);
 
 describe('every shipped policy', () => {
   it.each(shipped)('%s starts with $schema and loads with no issue at all', (file) => {
@@ -47,12 +49,19 @@ for (const file of scenarioFiles) {
         expect(decision.outcome, where).toBe(expected?.outcome ?? 'applied');
         expect(decision.actions.map(label), where).toEqual(expected?.actions ?? []);
         if (expected?.cause !== undefined) {
-          expect(decision.actions.find((a) => a.kind === 'unblock'), where).toMatchObject({ cause: expected.cause });
+          expect(
+            decision.actions.find((a) => a.kind === 'unblock'),
+            where,
+          ).toMatchObject({ cause: expected.cause });
         }
         // Never silent, and never a home scope: checked on every decision of every scenario.
         for (const action of decision.actions) {
           if (action.kind === 'block' || action.kind === 'throttle' || action.kind === 'unblock') {
-            expect(decision.actions.some((n) => n.kind === 'notify' && JSON.stringify(n.scope) === JSON.stringify(action.scope))).toBe(true);
+            expect(
+              decision.actions.some(
+                (n) => n.kind === 'notify' && JSON.stringify(n.scope) === JSON.stringify(action.scope),
+              ),
+            ).toBe(true);
           }
           if (action.kind === 'block') expect(action.scope.some((p) => p.zone === 'home')).toBe(false);
         }

@@ -124,3 +124,61 @@ export function drive(policyJson: unknown = shippedPolicyJson(), p: Record<strin
 
 /** The kinds of a decision's actions, with their rule, for compact assertions. */
 export const kinds = (d: Decision) => d.actions.map((a) => `${a.kind}:${a.ruleId}`);
+
+/** A policy exercising what the flagship does not: throttle, a day window, a quantity cap, overlapping caps. */
+export function variantPolicyJson(): Record<string, any> {
+  const ratio = (value: number) => ({ fact: 'usageRatio', operator: 'greaterThanInclusive', value });
+  return {
+    id: 'variant',
+    version: '1',
+    currency: 'PLN',
+    locale: 'en',
+    services: ['data', 'voice', 'sms'],
+    zones: { eu: ['DE', 'FR', 'ES', 'PL'] },
+    otherZone: 'world',
+    caps: [
+      {
+        id: 'daily-roaming',
+        label: 'daily roaming data',
+        limit: 1000,
+        window: 'day',
+        services: ['data'],
+        zones: 'roaming',
+      },
+      {
+        id: 'allowance',
+        label: 'data allowance',
+        limit: 1000,
+        window: 'cycle',
+        services: ['data'],
+        zones: ['home'],
+        measure: 'quantity',
+        unit: 'MB',
+      },
+      { id: 'eu-data', label: 'EU data', limit: 5000, window: 'cycle', services: ['data'], zones: ['eu'] },
+      { id: 'all-data', label: 'all data', limit: 8000, window: 'cycle', services: ['data'], zones: '*' },
+    ],
+    rules: [
+      {
+        name: 'daily-throttle',
+        cap: 'daily-roaming',
+        conditions: { all: [ratio(1), { fact: 'roaming', operator: 'equal', value: true }] },
+        event: { type: 'throttle', params: { kbps: 128 } },
+      },
+      {
+        name: 'allowance-90',
+        cap: 'allowance',
+        conditions: { all: [ratio(0.9)] },
+        event: { type: 'notify', params: { template: 'allowance' } },
+      },
+      { name: 'eu-block', cap: 'eu-data', conditions: { all: [ratio(1)] }, event: { type: 'block' } },
+      {
+        name: 'all-block-roaming',
+        cap: 'all-data',
+        conditions: { all: [ratio(1)] },
+        event: { type: 'block', params: { scope: { services: ['data'], zones: 'roaming' } } },
+      },
+    ],
+    templates: { allowance: { en: 'You have used {percent}% of your {capLabel}: {spend} of {limit}.' } },
+  };
+}

@@ -11,7 +11,7 @@ import { capFacts, caplessFacts, eventContext, subscriberFacts, type EventContex
 import { RuleGroupEvaluator } from './rules/engine.js';
 import { explainCondition } from './rules/conditions.js';
 import { reconcile, type Evaluation } from './reconcile/reconcile.js';
-import { buildActions, becauseOf, describeLift } from './explain/actions.js';
+import { buildActions, becauseOf, capitalize, describeLift } from './explain/actions.js';
 import { describeScope, explainConditions } from './explain/describe.js';
 import { liftOptions, type LiftOptions } from './explain/lift.js';
 
@@ -346,23 +346,13 @@ export function createEngine(policy: Policy): SpendcapEngine {
     const reason = explainConditions(holds, true, dc);
     const scopeText = describeScope(restriction.scope, policy);
     const verb = restriction.kind === 'block' ? 'is blocked' : `is slowed to ${restriction.kbps} kbps`;
-    const howToLift = describeLift(
-      lift,
-      {
-        policy,
-        state,
-        event: {
-          type: 'tick',
-          id: '',
-          subscriberId: state.profile.subscriberId,
-          at: new Date(now).toISOString(),
-        },
-        now,
-      },
-      undefined,
-      dc,
-    );
-    const text = `${scopeText.charAt(0).toUpperCase()}${scopeText.slice(1)} ${verb} since ${new Date(restriction.since).toISOString()} because ${reason}. ${howToLift}`;
+    const liftClause = describeLift(lift, {
+      currency: policy.currency,
+      timeZone: state.profile.timeZone,
+      locale: 'en',
+    });
+    const since = new Date(restriction.since).toISOString();
+    const text = `${capitalize(scopeText)} ${verb} since ${since} because ${reason}; ${liftClause}.`;
     return {
       capId: restriction.capId,
       ruleId: restriction.ruleId,

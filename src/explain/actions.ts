@@ -59,30 +59,36 @@ export function becauseOf(rule: LoadedRule, evaluation: Evaluation, text: string
   };
 }
 
-/** "pay PLN 12.00 at <link> to lift it now, or opt in to continue; otherwise it lifts on 1 Dec 2026". */
+/**
+ * What lifts a restriction, as a clause to end a sentence with: "to lift it, pay PLN 12.00 at <link>,
+ * or opt in to keep using it at the usual rates; otherwise it lifts by itself on 1 Dec 2026".
+ *
+ * @example
+ * `${scope} is blocked because ${reason}; ${describeLift(lift, { currency: 'PLN', timeZone, locale: 'en' })}.`
+ */
 export function describeLift(
   lift: LiftOptions,
-  context: BuildContext,
-  link: string | undefined,
-  dc: DescribeContext,
+  where: { readonly currency: string; readonly timeZone: string; readonly locale: string },
+  link?: string,
 ): string {
   const ways: string[] = [];
   if (lift.payment !== undefined) {
     ways.push(
-      `pay ${formatMoney(lift.payment, context.policy.currency, dc.locale)}${link !== undefined ? ` at ${link}` : ''}`,
+      `pay ${formatMoney(lift.payment, where.currency, where.locale)}${link !== undefined ? ` at ${link}` : ''}`,
     );
   }
   if (lift.optIn) ways.push('opt in to keep using it at the usual rates');
   if (lift.returnHome) ways.push('come back home');
-  let text = ways.length > 0 ? `To lift it, ${ways.join(', or ')}` : '';
-  if (lift.windowEnd !== undefined) {
-    const date = new Intl.DateTimeFormat(dc.locale, {
-      dateStyle: 'medium',
-      timeZone: context.state.profile.timeZone,
-    }).format(lift.windowEnd);
-    text += text === '' ? `It lifts by itself on ${date}` : `; otherwise it lifts by itself on ${date}`;
-  }
-  return text === '' ? 'A care agent can lift it.' : `${text}.`;
+  const date =
+    lift.windowEnd === undefined
+      ? undefined
+      : new Intl.DateTimeFormat(where.locale, { dateStyle: 'medium', timeZone: where.timeZone }).format(
+          lift.windowEnd,
+        );
+  if (ways.length === 0)
+    return date === undefined ? 'a care agent can lift it' : `it lifts by itself on ${date}`;
+  const text = `to lift it, ${ways.join(', or ')}`;
+  return date === undefined ? text : `${text}; otherwise it lifts by itself on ${date}`;
 }
 
 function causeText(cause: UnblockCause, context: BuildContext): string {
@@ -370,12 +376,17 @@ function imposeActions(context: BuildContext, { restriction, rule, evaluation }:
     lift.payment !== undefined
       ? fillLink(context.policy, context.state.profile.subscriberId, lift.payment, id)
       : undefined;
-  const howToLift = describeLift(lift, context, link, dc);
+  const liftClause = describeLift(
+    lift,
+    { currency: context.policy.currency, timeZone: context.state.profile.timeZone, locale: dc.locale },
+    link,
+  );
+  const howToLift = `${capitalize(liftClause)}.`;
   const verb = restriction.kind === 'block' ? 'is blocked' : `is slowed to ${restriction.kbps} kbps`;
   const because = becauseOf(
     rule,
     evaluation,
-    `${capitalize(scopeText)} ${verb} because ${reason}. ${howToLift}`,
+    `${capitalize(scopeText)} ${verb} because ${reason}; ${liftClause}.`,
   );
   const common = base(context, evaluation, cap.id, rule.name);
   const action: Action =
@@ -462,6 +473,7 @@ function liftActions(context: BuildContext, lifted: Lifted): Action[] {
   return [action, notice];
 }
 
-function capitalize(text: string): string {
+/** The text with its first letter in upper case. */
+export function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }

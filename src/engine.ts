@@ -174,23 +174,25 @@ export function createEngine(policy: Policy): SpendcapEngine {
 
   async function process(state: SubscriberState, input: unknown): Promise<Decision> {
     const reject = (issues: Issue[]): Decision => ({ outcome: 'rejected', state, actions: [], issues });
-    const stateIssues = checkState(state, policy);
-    if (stateIssues.length > 0) return reject(stateIssues);
-    let parsed;
+    let event: SpendEvent;
     try {
-      parsed = EventSchema.safeParse(input);
+      // Validation walks caller data: a getter that throws or a nesting deep enough to overflow the
+      // stack must come back as a rejection, never as an exception out of `process`.
+      const stateIssues = checkState(state, policy);
+      if (stateIssues.length > 0) return reject(stateIssues);
+      const parsed = EventSchema.safeParse(input);
+      if (!parsed.success) return reject(issuesFromZod(parsed.error.issues, input, EVENT_CONTEXT));
+      event = parsed.data;
     } catch (error) {
       return reject([
         {
           code: 'invalid_type',
           path: '$',
-          message: `unreadable event: ${(error as Error).message}`,
+          message: `unreadable input: ${(error as Error).message}`,
           severity: 'error',
         },
       ]);
     }
-    if (!parsed.success) return reject(issuesFromZod(parsed.error.issues, input, EVENT_CONTEXT));
-    const event = parsed.data;
     if (Object.prototype.hasOwnProperty.call(state.seen, event.id))
       return { outcome: 'duplicate', state, actions: [] };
     const at = Date.parse(event.at);

@@ -342,3 +342,18 @@ describe('state and batch API', () => {
     expect(new Set(first).size).toBe(first.length);
   });
 });
+
+describe('hostile input', () => {
+  it('an event whose getter throws is rejected, not thrown', async () => {
+    const d = drive();
+    const hostile = Object.defineProperty({ ...ev.tick('2026-11-02T12:00:00+01:00') }, 'at', {
+      enumerable: true,
+      get() {
+        throw new Error('boom');
+      },
+    });
+    const decision = await d.engine.process(d.state, hostile);
+    expect(decision.outcome).toBe('rejected');
+    expect(decision.issues?.[0]?.message).toContain('boom');
+  });
+});

@@ -4,6 +4,7 @@ import type { Action, Because, Scope } from './schema/actions.js';
 import { EventSchema, type SpendEvent } from './schema/events.js';
 import { SubscriberProfileSchema, type SubscriberProfile } from './schema/profile.js';
 import { STATE_VERSION, SubscriberStateSchema, type SubscriberState } from './schema/state.js';
+import { getOwn, setOwn } from './schema/records.js';
 import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
 import { advanceClock, applyEvent, cycleAt } from './ledger/ledger.js';
 import { checkEvent } from './ledger/check-event.js';
@@ -155,7 +156,13 @@ export function createEngine(policy: Policy): SpendcapEngine {
       const facts = capFacts(draft, cap, subscriber, now);
       const evaluator = evaluators.get(cap.id);
       const matched = evaluator === undefined ? new Set<string>() : await evaluator.matches(facts);
-      evaluations.push({ cap, rules: cap.rules, facts, matched, window: draft.caps[cap.id]!.cur!.key });
+      evaluations.push({
+        cap,
+        rules: cap.rules,
+        facts,
+        matched,
+        window: getOwn(draft.caps, cap.id)!.cur!.key,
+      });
     }
     if (caplessEvaluator !== null) {
       const facts = caplessFacts(subscriber);
@@ -240,7 +247,7 @@ export function createEngine(policy: Policy): SpendcapEngine {
       const record = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
       const subscriberId = typeof record['subscriberId'] === 'string' ? record['subscriberId'] : null;
       const eventId = typeof record['id'] === 'string' ? record['id'] : null;
-      let state = subscriberId === null ? undefined : states[subscriberId];
+      let state = subscriberId === null ? undefined : getOwn(states, subscriberId);
       if (state === undefined && subscriberId !== null) {
         const profile = profileById.get(subscriberId);
         if (profile !== undefined) {
@@ -279,7 +286,7 @@ export function createEngine(policy: Policy): SpendcapEngine {
         continue;
       }
       const decision = await process(state, input);
-      states[subscriberId!] = decision.state;
+      setOwn(states, subscriberId!, decision.state);
       decisions.push({
         eventId,
         subscriberId,
@@ -307,13 +314,13 @@ export function createEngine(policy: Policy): SpendcapEngine {
       };
       const subscriber = subscriberFacts(state, context, now);
       for (const cap of policy.caps) {
-        if (state.caps[cap.id]?.cur == null) continue;
-        caps[cap.id] = capFacts(state, cap, subscriber, now);
+        if (getOwn(state.caps, cap.id)?.cur == null) continue;
+        setOwn(caps, cap.id, capFacts(state, cap, subscriber, now));
       }
       for (const restriction of state.restrictions) {
         const cap = policy.capById.get(restriction.capId);
         const rule = cap?.rules.find((r) => r.name === restriction.ruleId);
-        if (cap === undefined || rule === undefined || state.caps[cap.id]?.cur == null) continue;
+        if (cap === undefined || rule === undefined || getOwn(state.caps, cap.id)?.cur == null) continue;
         restrictions.push(explainRestriction(state, cap, restriction, rule, subscriber, now));
       }
     }
@@ -339,7 +346,7 @@ export function createEngine(policy: Policy): SpendcapEngine {
     subscriber: ReturnType<typeof subscriberFacts>,
     now: number,
   ): RestrictionExplanation {
-    const totals = state.caps[cap.id]!.cur!;
+    const totals = getOwn(state.caps, cap.id)!.cur!;
     const facts = capFacts(state, cap, subscriber, now);
     const evaluation: Evaluation = { cap, rules: cap.rules, facts, matched: new Set(), window: totals.key };
     const dc = { policy, cap, locale: 'en' };

@@ -14,6 +14,7 @@ import {
 import { actionId } from './ids.js';
 import { liftOptions, type LiftOptions } from './lift.js';
 import { formatMoney, renderTemplate, resolveTemplateText } from './template.js';
+import { getOwn } from '../schema/records.js';
 
 /** Built-in English texts for the notices that go with every restriction change. */
 export const DEFAULT_NOTICES = {
@@ -360,7 +361,7 @@ function imposeActions(context: BuildContext, { restriction, rule, evaluation }:
   const lift = liftOptions(
     rule,
     cap,
-    context.state.caps[cap.id]!.cur!,
+    getOwn(context.state.caps, cap.id)!.cur!,
     evaluation.facts,
     context.state.profile.homeCountry,
   );

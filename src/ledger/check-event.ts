@@ -4,6 +4,7 @@ import type { SpendEvent } from '../schema/events.js';
 import type { SubscriberState } from '../schema/state.js';
 import { didYouMean } from '../schema/zod-issues.js';
 import { horizonOf } from './ledger.js';
+import { getOwn } from '../schema/records.js';
 
 /**
  * The checks an event must pass against the policy and the subscriber's state before it is applied:
@@ -58,7 +59,7 @@ export function checkEvent(state: SubscriberState, policy: Policy, event: SpendE
     case 'dispute': {
       currency('$.currency', event.currency);
       costCap(event.capId);
-      const record = state.disputes[event.reference];
+      const record = getOwn(state.disputes, event.reference);
       const from = record?.status ?? 'none';
       const allowed =
         record === undefined

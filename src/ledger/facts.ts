@@ -3,6 +3,7 @@ import type { SpendEvent } from '../schema/events.js';
 import type { SubscriberState, WindowTotals } from '../schema/state.js';
 import type { LoadedCap, Policy } from '../policy/types.js';
 import { daysLeftInWindow } from '../window/index.js';
+import { getOwn } from '../schema/records.js';
 import { spendOf } from './ledger.js';
 
 const MS_PER_DAY = 86_400_000;
@@ -118,8 +119,8 @@ export function capFacts(
   subscriber: SubscriberFacts,
   now: number,
 ): Facts {
-  const totals = state.caps[cap.id]!.cur!;
-  const overrides = state.overrides[cap.id];
+  const totals = getOwn(state.caps, cap.id)!.cur!;
+  const overrides = getOwn(state.overrides, cap.id);
   return {
     ...moneyFacts(cap, totals),
     ...subscriber,

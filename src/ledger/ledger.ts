@@ -3,6 +3,7 @@ import type { LoadedCap, Policy } from '../policy/types.js';
 import type { SpendEvent } from '../schema/events.js';
 import type { SubscriberState, WindowTotals } from '../schema/state.js';
 import { previousWindow, windowAt, type BillingWindow } from '../window/index.js';
+import { getOwn, setOwn } from '../schema/records.js';
 
 /**
  * The ledger: a pure fold of events into per-cap, per-window totals in integer minor units. Functions
@@ -56,8 +57,7 @@ export function advanceClock(draft: SubscriberState, policy: Policy, now: number
   const { timeZone, cycleAnchorDay } = draft.profile;
   for (const cap of policy.caps) {
     const window = windowAt(cap.window, now, timeZone, cycleAnchorDay);
-    const slot = draft.caps[cap.id] ?? { cur: null, prev: null };
-    draft.caps[cap.id] = slot;
+    const slot = getOwn(draft.caps, cap.id) ?? setOwn(draft.caps, cap.id, { cur: null, prev: null });
     if (slot.cur === null) {
       slot.cur = emptyTotals(window);
     } else if (window.start > slot.cur.start) {
@@ -84,7 +84,7 @@ export function advanceClock(draft: SubscriberState, policy: Policy, now: number
  * The kept window of `cap` that contains `at`, or null when it is older than the previous window.
  */
 function landingWindow(draft: SubscriberState, cap: LoadedCap, at: number): WindowTotals | null {
-  const slot = draft.caps[cap.id]!;
+  const slot = getOwn(draft.caps, cap.id)!;
   const cur = slot.cur!;
   if (at >= cur.start) return cur;
   if (slot.prev !== null) return at >= slot.prev.start ? slot.prev : null;
@@ -197,7 +197,7 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
         event.until === 'window-end'
           ? windowAt(cap.window, at, draft.profile.timeZone, draft.profile.cycleAnchorDay).end
           : Date.parse(event.until);
-      const slot = (draft.overrides[cap.id] ??= {});
+      const slot = getOwn(draft.overrides, cap.id) ?? setOwn(draft.overrides, cap.id, {});
       slot[event.by] = {
         until,
         reason: event.reason,
@@ -209,7 +209,7 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
     case 'tick':
       break;
   }
-  draft.seen[event.id] = at;
+  setOwn(draft.seen, event.id, at);
   return { late, notes, previousZone, zoneChanged: draft.location.zone !== previousZone };
 }
 
@@ -220,9 +220,9 @@ function applyDispute(
   at: number,
   count: (cap: LoadedCap, apply: (t: WindowTotals) => void, path: string) => void,
 ) {
-  const record = draft.disputes[event.reference];
+  const record = getOwn(draft.disputes, event.reference);
   const windowOf = (capId: string, key: string): WindowTotals | null => {
-    const slot = draft.caps[capId];
+    const slot = getOwn(draft.caps, capId);
     if (slot?.cur?.key === key) return slot.cur;
     if (slot?.prev?.key === key) return slot.prev;
     return null;
@@ -236,12 +236,17 @@ function applyDispute(
         (t) => {
           if (event.status === 'open') t.disputed += event.amount;
           else t.credited += event.amount;
-          targets[cap.id] = t.key;
+          setOwn(targets, cap.id, t.key);
         },
         '$.amount',
       );
     }
-    draft.disputes[event.reference] = { amount: event.amount, status: event.status, openedAt: at, targets };
+    setOwn(draft.disputes, event.reference, {
+      amount: event.amount,
+      status: event.status,
+      openedAt: at,
+      targets,
+    });
     return;
   }
   // open -> upheld | rejected (checked before): the open amount stops being disputed.

@@ -4,6 +4,7 @@ import type { SpendEvent } from '../schema/events.js';
 import type { Restriction, SubscriberState } from '../schema/state.js';
 import type { LoadedCap, LoadedRule } from '../policy/types.js';
 import { actionId } from '../explain/ids.js';
+import { getOwn, setOwn } from '../schema/records.js';
 
 /** One group of rules evaluated on one set of facts: a cap's rules, or the rules without a cap. */
 export interface Evaluation {
@@ -109,8 +110,8 @@ export function reconcile(
       }
       const key = `${capId}|${rule.name}`;
       if (!matches) delete draft.notices[key];
-      else if (draft.notices[key] !== evaluation.window) {
-        draft.notices[key] = evaluation.window;
+      else if (getOwn(draft.notices, key) !== evaluation.window) {
+        setOwn(draft.notices, key, evaluation.window);
         fired.push({ rule, evaluation });
       }
     }

@@ -10,7 +10,9 @@ import { loadPolicy, type Policy, type PolicyDocument } from '../../src/index';
 
 /** Reads a policy shipped in `rules/`. */
 export function readShippedPolicy(name: string): PolicyDocument {
-  return JSON.parse(readFileSync(new URL(`../../rules/${name}.json`, import.meta.url), 'utf8')) as PolicyDocument;
+  return JSON.parse(
+    readFileSync(new URL(`../../rules/${name}.json`, import.meta.url), 'utf8'),
+  ) as PolicyDocument;
 }
 
 /** The flagship policy as written. */
@@ -43,8 +45,36 @@ export function domainOf(doc: PolicyDocument): Domain {
 export const SHIPPED_DOMAIN: Domain = domainOf(SHIPPED_JSON);
 
 const EU = [
-  'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU', 'MT',
-  'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
+  'AT',
+  'BE',
+  'BG',
+  'HR',
+  'CY',
+  'CZ',
+  'DK',
+  'EE',
+  'FI',
+  'FR',
+  'DE',
+  'GR',
+  'HU',
+  'IE',
+  'IT',
+  'LV',
+  'LT',
+  'LU',
+  'MT',
+  'NL',
+  'PL',
+  'PT',
+  'RO',
+  'SK',
+  'SI',
+  'ES',
+  'SE',
+  'IS',
+  'LI',
+  'NO',
 ];
 
 /** The knobs of a variant policy. */
@@ -65,7 +95,11 @@ export interface VariantKnobs {
   readonly priorities: readonly number[];
 }
 
-const usageRatioAtLeast = (value: number) => ({ fact: 'usageRatio', operator: 'greaterThanInclusive', value });
+const usageRatioAtLeast = (value: number) => ({
+  fact: 'usageRatio',
+  operator: 'greaterThanInclusive',
+  value,
+});
 const optedOut = { fact: 'optedIn', operator: 'equal', value: false };
 
 /**
@@ -105,7 +139,14 @@ export function variantPolicy(k: VariantKnobs): PolicyDocument {
         measure: 'quantity',
         unit: 'MB',
       },
-      { id: 'spend', label: 'monthly spend', limit: k.spendLimit, window: 'cycle', services: '*', zones: '*' },
+      {
+        id: 'spend',
+        label: 'monthly spend',
+        limit: k.spendLimit,
+        window: 'cycle',
+        services: '*',
+        zones: '*',
+      },
     ],
     rules: [
       {
@@ -132,7 +173,10 @@ export function variantPolicy(k: VariantKnobs): PolicyDocument {
         conditions: restrictAll(k.optIn ? [optedOut] : []),
         event: {
           type: 'throttle',
-          params: { kbps: k.kbps, ...(k.throttleEuOnly ? { scope: { services: ['data'], zones: ['eu'] } } : {}) },
+          params: {
+            kbps: k.kbps,
+            ...(k.throttleEuOnly ? { scope: { services: ['data'], zones: ['eu'] } } : {}),
+          },
         },
       },
       {
@@ -154,14 +198,20 @@ export function variantPolicy(k: VariantKnobs): PolicyDocument {
         cap: 'data-volume',
         priority: p(4),
         conditions: { all: [usageRatioAtLeast(1)] },
-        event: { type: 'throttle', params: { kbps: 64, scope: { services: ['data'], zones: k.volumeScopeZones } } },
+        event: {
+          type: 'throttle',
+          params: { kbps: 64, scope: { services: ['data'], zones: k.volumeScopeZones } },
+        },
       },
       {
         name: 'spend-warn',
         cap: 'spend',
         priority: p(5),
         conditions: { all: [usageRatioAtLeast(k.warnAt)] },
-        event: { type: 'notify', params: { template: 'near-limit', channels: ['sms', 'email'], paymentLink: true } },
+        event: {
+          type: 'notify',
+          params: { template: 'near-limit', channels: ['sms', 'email'], paymentLink: true },
+        },
       },
       {
         name: 'spend-offer',
@@ -174,8 +224,13 @@ export function variantPolicy(k: VariantKnobs): PolicyDocument {
         name: 'spend-block-world',
         cap: 'spend',
         priority: p(7),
-        conditions: restrictAll(k.blockNeedsRoaming ? [{ fact: 'roaming', operator: 'equal', value: true }] : []),
-        event: { type: 'block', params: { scope: { services: ['voice', 'premium-sms'], zones: ['world', 'nearby'] } } },
+        conditions: restrictAll(
+          k.blockNeedsRoaming ? [{ fact: 'roaming', operator: 'equal', value: true }] : [],
+        ),
+        event: {
+          type: 'block',
+          params: { scope: { services: ['voice', 'premium-sms'], zones: ['world', 'nearby'] } },
+        },
       },
       {
         name: 'spend-care',
@@ -192,7 +247,10 @@ export function variantPolicy(k: VariantKnobs): PolicyDocument {
       volume: { en: 'You have used {percent}% of your {capLabel}.' },
       ...(k.withNotices
         ? {
-            restricted: { en: 'Your {scope} is limited: {reason}. {howToLift}', de: 'Ihr {scope} ist begrenzt.' },
+            restricted: {
+              en: 'Your {scope} is limited: {reason}. {howToLift}',
+              de: 'Ihr {scope} ist begrenzt.',
+            },
             lifted: { en: 'Your {scope} is back: {reason}.' },
           }
         : {}),

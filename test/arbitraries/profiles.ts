@@ -25,6 +25,9 @@ export const LOCALES = ['en', 'pl-PL', 'de'] as const;
 /** Subscriber ids, one of them with spaces and non-ASCII letters. */
 export const SUBSCRIBER_IDS = ['s1', 's-2', 'línea 3', '48600111222'] as const;
 
+/** Subscriber ids named like members of `Object.prototype`. */
+export const SUBSCRIBER_IDS_PROTOTYPE = ['toString', '__proto__', 'constructor', 's1'] as const;
+
 /** A cycle anchor day, with the short-month edge (29-31) and 1 over-represented. */
 export const anchorDayArb: fc.Arbitrary<number> = fc.oneof(
   fc.integer({ min: 1, max: 31 }),
@@ -48,10 +51,12 @@ export function profileArb(subscriberId: string): fc.Arbitrary<SubscriberProfile
 }
 
 /** Profiles of 1..max distinct subscribers (max at most 4). */
-export function profilesArb(
-  { min = 1, max = 4 }: { min?: number; max?: number } = {},
-): fc.Arbitrary<SubscriberProfile[]> {
+export function profilesArb({
+  min = 1,
+  max = 4,
+  ids = SUBSCRIBER_IDS,
+}: { min?: number; max?: number; ids?: readonly string[] } = {}): fc.Arbitrary<SubscriberProfile[]> {
   return fc
-    .integer({ min, max: Math.min(max, SUBSCRIBER_IDS.length) })
-    .chain((n) => fc.tuple(...SUBSCRIBER_IDS.slice(0, n).map((id) => profileArb(id))));
+    .integer({ min, max: Math.min(max, ids.length) })
+    .chain((n) => fc.tuple(...ids.slice(0, n).map((id) => profileArb(id))));
 }

@@ -236,6 +236,8 @@ describe('disputes, credits and adjustments', () => {
     expect(d.state.caps['bill']!.cur!.credited).toBe(0);
     await d.send(ev.adjustment(T(3, 13), 500));
     expect(d.state.caps['bill']!.cur!.charged).toBe(20_500);
+    // A charge without capId raises only the account-wide cap: it cannot push roaming data over.
+    expect(d.state.caps['roaming-data']!.cur!.charged).toBe(20_000);
   });
 });
 
@@ -355,5 +357,32 @@ describe('hostile input', () => {
     const decision = await d.engine.process(d.state, hostile);
     expect(decision.outcome).toBe('rejected');
     expect(decision.issues?.[0]?.message).toContain('boom');
+  });
+});
+
+describe('what can be late', () => {
+  it('an older location does not move the subscriber; an override dated before the cycle still acts now', async () => {
+    const d = drive();
+    await d.send(ev.usage('2026-12-02T10:00:00+01:00', 'data', 'DE', 20_000));
+    expect(d.state.restrictions).toHaveLength(1);
+    const oldLocation = await d.send(ev.location('2026-11-30T10:00:00+01:00', 'US'));
+    expect(d.state.location.country).toBe('DE');
+    expect(oldLocation.outcome).toBe('applied');
+    const override = await d.send(
+      ev.override('2026-11-30T12:00:00+01:00', 'agent', 'roaming-data', '2026-12-05T00:00:00+01:00'),
+    );
+    expect(override.outcome).toBe('applied');
+    expect(override.actions.map((a) => a.kind)).toEqual(['unblock', 'notify']);
+  });
+
+  it('a late usage neither moves the subscriber nor evaluates rules', async () => {
+    const d = drive();
+    await d.send(ev.tick('2026-12-02T10:00:00+01:00'));
+    const late = await d.send(ev.usage('2026-11-30T10:00:00+01:00', 'data', 'US', 100));
+    expect(late.outcome).toBe('late');
+    expect(d.state.location.zone).toBe('home');
+    const move = await d.send(ev.location('2026-11-30T11:00:00+01:00', 'US'));
+    expect(move.outcome).toBe('applied');
+    expect(kinds(move)).toEqual(['notify:welcome-roaming']);
   });
 });

@@ -3,7 +3,7 @@ import type { Policy } from '../policy/types.js';
 import type { SpendEvent } from '../schema/events.js';
 import type { SubscriberState } from '../schema/state.js';
 import { didYouMean } from '../schema/zod-issues.js';
-import { horizonOf } from './ledger.js';
+import { horizonOf, moneyCaps } from './ledger.js';
 import { getOwn } from '../schema/records.js';
 
 /**
@@ -55,6 +55,13 @@ export function checkEvent(state: SubscriberState, policy: Policy, event: SpendE
     case 'adjustment':
       currency('$.currency', event.currency);
       costCap(event.capId);
+      if (event.capId === undefined && event.amount > 0 && moneyCaps(policy, undefined, true).length === 0) {
+        fail(
+          'missing_key',
+          '$.capId',
+          "a charge without 'capId' counts in the account-wide cost caps (every service, every zone), and this policy has none: name the cap",
+        );
+      }
       break;
     case 'dispute': {
       currency('$.currency', event.currency);

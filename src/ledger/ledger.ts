@@ -103,14 +103,31 @@ export function inCapScope(cap: LoadedCap, service: string, zone: string): boole
   return cap.services.has(service) && cap.zones.has(zone);
 }
 
-function costCaps(policy: Policy, capId: string | undefined): LoadedCap[] {
-  if (capId !== undefined) return [policy.capById.get(capId)!];
-  return policy.caps.filter((cap) => cap.measure === 'cost');
+/** Whether a cap counts every service in every zone: the whole bill. */
+export function isAccountWide(policy: Policy, cap: LoadedCap): boolean {
+  return cap.scope.length === policy.services.length * policy.zoneNames.length;
 }
+
+/**
+ * The caps money without a `capId` goes to. Money that lowers spend (a payment, a credit, a dispute)
+ * lowers every cost cap, as a payment lowers the whole outstanding balance. A charge without a `capId`
+ * raises only the account-wide cost caps: a correction to a domestic call must not push roaming data
+ * over its limit.
+ */
+export function moneyCaps(policy: Policy, capId: string | undefined, raises: boolean): LoadedCap[] {
+  if (capId !== undefined) return [policy.capById.get(capId)!];
+  return policy.caps.filter((cap) => cap.measure === 'cost' && (!raises || isAccountWide(policy, cap)));
+}
+
+/** The events that post money or usage to windows: only these can be late. */
+const LEDGER_EVENTS: ReadonlySet<SpendEvent['type']> = new Set(['usage', 'payment', 'adjustment', 'dispute']);
 
 /** What applying an event did, beyond the totals. */
 export interface Applied {
-  /** Counted in a previous window (before the current billing cycle). */
+  /**
+   * A usage, payment, adjustment or dispute dated before the current billing cycle: counted in its own
+   * window, and it neither moves the subscriber nor changes a restriction of the current window.
+   */
   readonly late: boolean;
   /** Caps the event could not be counted in, and why (nothing is dropped silently). */
   readonly notes: Issue[];
@@ -125,7 +142,7 @@ export interface Applied {
  */
 export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendEvent, at: number): Applied {
   const notes: Issue[] = [];
-  const late = at < cycleAt(draft, draft.clock!).start;
+  const late = LEDGER_EVENTS.has(event.type) && at < cycleAt(draft, draft.clock!).start;
   const previousZone = draft.location.zone;
   const count = (cap: LoadedCap, apply: (totals: WindowTotals) => void, path: string) => {
     const totals = landingWindow(draft, cap, at);
@@ -139,7 +156,7 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
     } else apply(totals);
   };
   const moveTo = (country: string) => {
-    if (draft.location.at === null || at >= draft.location.at) {
+    if (!late && (draft.location.at === null || at >= draft.location.at)) {
       draft.location = { country, zone: policy.zoneOf(country, draft.profile.homeCountry), at };
     }
   };
@@ -177,10 +194,11 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
       moveTo(event.country);
       break;
     case 'payment':
-      for (const cap of costCaps(policy, undefined)) count(cap, (t) => (t.paid += event.amount), '$.amount');
+      for (const cap of moneyCaps(policy, undefined, false))
+        count(cap, (t) => (t.paid += event.amount), '$.amount');
       break;
     case 'adjustment':
-      for (const cap of costCaps(policy, event.capId)) {
+      for (const cap of moneyCaps(policy, event.capId, event.amount > 0)) {
         count(
           cap,
           (t) => (event.amount > 0 ? (t.charged += event.amount) : (t.credited -= event.amount)),
@@ -230,7 +248,7 @@ function applyDispute(
   if (record === undefined) {
     // Opening, or a dispute decided before spendcap heard it was opened (upheld: a credit at once).
     const targets: Record<string, string> = {};
-    for (const cap of costCaps(policy, event.capId)) {
+    for (const cap of moneyCaps(policy, event.capId, false)) {
       count(
         cap,
         (t) => {

@@ -128,9 +128,15 @@ class LedgerModel {
     return key;
   }
 
-  costCaps(capId: unknown): string[] {
+  /** Money lowering spend goes to every cost cap; a charge without a capId only to account-wide ones. */
+  costCaps(capId: unknown, raises = false): string[] {
     if (typeof capId === 'string') return [capId];
-    return this.doc.caps.filter((c) => (c.measure ?? 'cost') === 'cost').map((c) => c.id);
+    const everything = this.doc.services.length * (Object.keys(this.doc.zones).length + 2);
+    return this.doc.caps
+      .filter(
+        (c) => (c.measure ?? 'cost') === 'cost' && (!raises || capPairs(this.doc, c.id).size === everything),
+      )
+      .map((c) => c.id);
   }
 
   /** Applies an event and returns the outcome the spec expects. */
@@ -149,12 +155,16 @@ class LedgerModel {
           : record.status === 'open' && e['status'] !== 'open';
       if (!allowed) return 'rejected';
     }
+    if (e.type === 'adjustment' && e['capId'] === undefined && (e['amount'] as number) > 0) {
+      if (this.costCaps(undefined, true).length === 0) return 'rejected';
+    }
     this.clock = Math.max(this.clock ?? at, at);
     const { key: cycle, previous: horizon } = this.window('cycle', this.clock);
     for (const [id, t] of this.seen) if (this.before(t, horizon)) this.seen.delete(id);
     for (const [ref, d] of this.disputes)
       if (d.status !== 'open' && this.before(d.openedAt, horizon)) this.disputes.delete(ref);
-    const late = this.before(at, cycle);
+    // Only what posts to a window can be late; a location, an override or a tick acts on the present.
+    const late = ['usage', 'payment', 'adjustment', 'dispute'].includes(e.type) && this.before(at, cycle);
     this.apply(e, at);
     this.seen.set(e.id, at);
     return late ? 'late' : 'applied';
@@ -183,7 +193,7 @@ class LedgerModel {
         break;
       case 'adjustment': {
         const amount = e['amount'] as number;
-        for (const capId of this.costCaps(e['capId'])) {
+        for (const capId of this.costCaps(e['capId'], amount > 0)) {
           this.land(capId, at, (t) => (amount > 0 ? (t.charged += amount) : (t.credited += -amount)));
         }
         break;

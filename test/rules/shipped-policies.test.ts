@@ -34,6 +34,8 @@ describe('every shipped policy', () => {
 
 const label = (a: Action) => `${a.kind}:${a.ruleId}`;
 
+const fired = new Map<string, Set<string>>();
+
 for (const file of scenarioFiles) {
   const spec = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as ScenarioFile;
   const policy = loadPolicy(JSON.parse(readFileSync(new URL(`${spec.policy}.json`, rulesDir), 'utf8')));
@@ -44,6 +46,10 @@ for (const file of scenarioFiles) {
       for (const event of scenario.events) {
         const decision = await engine.process(state, event);
         state = decision.state;
+        for (const action of decision.actions) {
+          const set = fired.get(spec.policy) ?? new Set<string>();
+          fired.set(spec.policy, set.add(action.ruleId));
+        }
         const expected = scenario.expect.find((e) => e.event === event['id']);
         const where = `after ${String(event['id'])}`;
         expect(decision.outcome, where).toBe(expected?.outcome ?? 'applied');
@@ -69,3 +75,13 @@ for (const file of scenarioFiles) {
     });
   });
 }
+
+describe('scenario coverage', () => {
+  it.each(scenarioFiles)('%s fires every rule of its policy at least once', (file) => {
+    const spec = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as ScenarioFile;
+    const policy = loadPolicy(JSON.parse(readFileSync(new URL(`${spec.policy}.json`, rulesDir), 'utf8')));
+    const all = [...policy.caplessRules, ...policy.caps.flatMap((c) => c.rules)].map((r) => r.name);
+    const missing = all.filter((name) => !fired.get(spec.policy)?.has(name));
+    expect(missing).toEqual([]);
+  });
+});

@@ -64,3 +64,4 @@ export {
 export { FACTS, OPERATORS, type FactName, type OperatorName } from './schema/facts.js';
 export { windowAt, type BillingWindow, type WindowKind } from './window/index.js';
 export { formatMoney } from './explain/template.js';
+export { measureTimeline, type TimelineEntry, type TimelineMeasures } from './explain/measure.js';

@@ -9,7 +9,8 @@ function programs(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return programs(path);
-    return path.endsWith('.mjs') ? [path] : [];
+    // Programs are the top-level examples and each folder's run.mjs; other modules are their helpers.
+    return path.endsWith('.mjs') && (dir === root || path.endsWith('run.mjs')) ? [path] : [];
   });
 }
 
@@ -17,7 +18,7 @@ describe('every program in examples/ runs', () => {
   const files = programs(root);
   it('finds the examples', () => {
     expect(files.map((f) => relative(root, f)).sort()).toEqual(
-      expect.arrayContaining(['quickstart.mjs', 'roaming-trip/run.mjs']),
+      expect.arrayContaining(['quickstart.mjs', 'roaming-trip/run.mjs', 'stories/run.mjs']),
     );
   });
   it.each(files.map((f) => [relative(root, f), f]))('%s exports main() and it completes', async (_, file) => {
@@ -55,5 +56,53 @@ describe('the roaming trip tells the story the demo promises', () => {
       ['notify', null],
     ]);
     expect(text).toContain('Now: pl-48601000001 has no restriction.');
+  });
+});
+
+describe('the customer stories, the old way and the spendcap way', () => {
+  it('spendcap never blocks domestic voice and never restricts silently; the legacy replay does both', async () => {
+    const { main } = (await import('../examples/stories/run.mjs')) as {
+      main: () => Promise<{ stories: { name: string; legacy: any; spendcap: any }[]; text: string }>;
+    };
+    const { stories, text } = await main();
+    expect(stories.map((s) => s.name)).toEqual(['erroneous-debt', 'roaming-bill', 'system-error-bill']);
+    for (const s of stories) {
+      expect(s.spendcap.domesticVoiceBlockedHours, s.name).toBe(0);
+      expect(s.spendcap.untoldRestrictions, s.name).toBe(0);
+      expect(
+        s.spendcap.hoursFromReliefToUnblock.every((h: number) => h === 0),
+        s.name,
+      ).toBe(true);
+      expect(s.legacy.domesticVoiceBlockedHours, s.name).toBeGreaterThan(24);
+      expect(s.legacy.untoldRestrictions, s.name).toBeGreaterThan(0);
+      expect(s.legacy.hoursFromReliefToUnblock, s.name).toEqual([24]);
+    }
+    expect(text).toContain('| story');
+  });
+
+  it('the erroneous debt holds only purchases, and the dispute lifts it in the same decision', async () => {
+    const { replayStories } = (await import('../examples/stories/run.mjs')) as {
+      replayStories: () => Promise<any[]>;
+    };
+    const story = (await replayStories()).find((s) => s.name === 'erroneous-debt');
+    const actions = story.spendcapEntries.flatMap((e: any) =>
+      e.actions.map((a: any) => ({ ...a, eventType: e.eventType })),
+    );
+    const block = actions.find((a: any) => a.kind === 'block');
+    expect(block.scope.every((p: any) => p.service === 'purchases')).toBe(true);
+    const unblock = actions.find((a: any) => a.kind === 'unblock');
+    expect([unblock.eventType, unblock.cause]).toEqual(['dispute', 'dispute']);
+  });
+
+  it('the system-error bill sends the case to billing-disputes in one line', async () => {
+    const { replayStories } = (await import('../examples/stories/run.mjs')) as {
+      replayStories: () => Promise<any[]>;
+    };
+    const story = (await replayStories()).find((s) => s.name === 'system-error-bill');
+    const notes = story.spendcapEntries
+      .flatMap((e: any) => e.actions)
+      .filter((a: any) => a.kind === 'careNote');
+    expect(notes.map((n: any) => n.queue)).toEqual(['billing-disputes']);
+    expect(notes[0].summary).not.toContain('\n');
   });
 });

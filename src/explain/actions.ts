@@ -301,11 +301,20 @@ function careSummary(context: BuildContext, evaluation: Evaluation, reason: stri
     evaluation.cap?.measure === 'cost' && amount > 0 && policy.document.paymentLink !== undefined
       ? `offered a payment link for ${formatMoney(amount, policy.currency, dc.locale)}`
       : 'no payment offered';
-  const subject =
+  const capPart =
     evaluation.cap === null
-      ? 'subscriber'
-      : `${evaluation.cap.label} at ${formatPercent(evaluation.facts.usageRatio as number)} (${formatAmount(evaluation.facts.spend as number, dc)} of ${formatAmount(evaluation.cap.limit, dc)})`;
-  return `${state.profile.subscriberId}: ${subject} because ${reason}; ${restricted}; ${where}; ${offered}.`;
+      ? undefined
+      : `${evaluation.cap.label} at ${formatPercent(evaluation.facts.usageRatio as number)} (${formatAmount(evaluation.facts.spend as number, dc)} of ${formatAmount(evaluation.cap.limit, dc)}) because ${reason}`;
+  const date = new Intl.DateTimeFormat(dc.locale, { dateStyle: 'medium', timeZone: state.profile.timeZone });
+  const disputes = Object.entries(state.disputes)
+    .filter(([, d]) => d.status === 'open')
+    .map(
+      ([reference, d]) =>
+        `dispute ${reference} open for ${formatMoney(d.amount, policy.currency, dc.locale)} since ${date.format(d.openedAt)}`,
+    );
+  const subject =
+    [capPart, ...disputes].filter((x) => x !== undefined).join('; ') || `noted because ${reason}`;
+  return `${state.profile.subscriberId}: ${subject}; ${restricted}; ${where}; ${offered}.`;
 }
 
 function noticeId(

@@ -84,6 +84,12 @@ export function describeCondition(c: ConditionResult, context: DescribeContext):
       return bool ? 'a care agent suspended the restrictions' : 'no care-agent override is active';
     case 'roaming':
       return bool ? 'the subscriber is roaming' : 'the subscriber is at home';
+    case 'eventType':
+      return `the event is a ${String(c.factValue)}`;
+    case 'openDisputes':
+      return `${String(c.factValue)} dispute(s) open (${threshold})`;
+    case 'zone':
+      return `the subscriber is in zone ${String(c.factValue)} (${threshold})`;
     case 'zoneChanged':
       return bool ? 'the subscriber has just moved to another zone' : 'the subscriber did not change zone';
     default:

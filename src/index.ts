@@ -65,3 +65,13 @@ export { FACTS, OPERATORS, type FactName, type OperatorName } from './schema/fac
 export { windowAt, type BillingWindow, type WindowKind } from './window/index.js';
 export { formatMoney } from './explain/template.js';
 export { measureTimeline, type TimelineEntry, type TimelineMeasures } from './explain/measure.js';
+export {
+  runScenario,
+  ScenarioFileSchema,
+  ScenarioSchema,
+  ExpectedActionSchema,
+  type ScenarioFile,
+  type Scenario,
+  type ScenarioResult,
+  type ExpectedAction,
+} from './scenario/scenario.js';

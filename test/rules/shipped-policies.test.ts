@@ -1,24 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkPolicy, createEngine, loadPolicy, type Action } from '../../src/index';
-
-interface Expectation {
-  event: string;
-  outcome?: string;
-  actions: string[];
-  cause?: string;
-}
-interface ScenarioFile {
-  policy: string;
-  profile: Record<string, unknown>;
-  scenarios: { name: string; events: Record<string, unknown>[]; expect: Expectation[] }[];
-}
+import { checkPolicy, createEngine, loadPolicy, runScenario, ScenarioFileSchema } from '../../src/index';
 
 const rulesDir = new URL('../../rules/', import.meta.url);
 const shipped = readdirSync(rulesDir).filter((f) => f.endsWith('.json'));
 const scenarioFiles = readdirSync(new URL('./', import.meta.url)).filter((f) =>
   f.endsWith('.scenarios.json'),
 );
+const readScenarios = (file: string) =>
+  ScenarioFileSchema.parse(JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')));
+const readPolicy = (name: string) => loadPolicy(readFileSync(new URL(`${name}.json`, rulesDir), 'utf8'));
 
 describe('every shipped policy', () => {
   it.each(shipped)('%s starts with $schema and loads with no issue at all', (file) => {
@@ -32,56 +23,55 @@ describe('every shipped policy', () => {
   });
 });
 
-const label = (a: Action) => `${a.kind}:${a.ruleId}`;
-
-const fired = new Map<string, Set<string>>();
-
 for (const file of scenarioFiles) {
-  const spec = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as ScenarioFile;
-  const policy = loadPolicy(JSON.parse(readFileSync(new URL(`${spec.policy}.json`, rulesDir), 'utf8')));
+  const spec = readScenarios(file);
+  const engine = createEngine(readPolicy(spec.policy));
   describe(`${spec.policy} scenarios`, () => {
+    const fired = new Set<string>();
     it.each(spec.scenarios.map((s) => [s.name, s] as const))('%s', async (_, scenario) => {
-      const engine = createEngine(policy);
-      let state = engine.init(spec.profile as never);
-      for (const event of scenario.events) {
-        const decision = await engine.process(state, event);
-        state = decision.state;
-        for (const action of decision.actions) {
-          const set = fired.get(spec.policy) ?? new Set<string>();
-          fired.set(spec.policy, set.add(action.ruleId));
-        }
-        const expected = scenario.expect.find((e) => e.event === event['id']);
-        const where = `after ${String(event['id'])}`;
-        expect(decision.outcome, where).toBe(expected?.outcome ?? 'applied');
-        expect(decision.actions.map(label), where).toEqual(expected?.actions ?? []);
-        if (expected?.cause !== undefined) {
-          expect(
-            decision.actions.find((a) => a.kind === 'unblock'),
-            where,
-          ).toMatchObject({ cause: expected.cause });
-        }
-        // Never silent, and never a home scope: checked on every decision of every scenario.
-        for (const action of decision.actions) {
-          if (action.kind === 'block' || action.kind === 'throttle' || action.kind === 'unblock') {
-            expect(
-              decision.actions.some(
-                (n) => n.kind === 'notify' && JSON.stringify(n.scope) === JSON.stringify(action.scope),
-              ),
-            ).toBe(true);
-          }
-          if (action.kind === 'block') expect(action.scope.some((p) => p.zone === 'home')).toBe(false);
-        }
-      }
+      const result = await runScenario(engine, spec.profile, scenario);
+      for (const rule of result.fired) fired.add(rule);
+      expect(result.failures).toEqual([]);
+    });
+
+    it('fire every rule of the policy at least once', () => {
+      const policy = engine.policy;
+      const all = [...policy.caplessRules, ...policy.caps.flatMap((c) => c.rules)].map((r) => r.name);
+      expect(all.filter((name) => !fired.has(name))).toEqual([]);
     });
   });
 }
 
-describe('scenario coverage', () => {
-  it.each(scenarioFiles)('%s fires every rule of its policy at least once', (file) => {
-    const spec = JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as ScenarioFile;
-    const policy = loadPolicy(JSON.parse(readFileSync(new URL(`${spec.policy}.json`, rulesDir), 'utf8')));
-    const all = [...policy.caplessRules, ...policy.caps.flatMap((c) => c.rules)].map((r) => r.name);
-    const missing = all.filter((name) => !fired.get(spec.policy)?.has(name));
-    expect(missing).toEqual([]);
+describe('runScenario', () => {
+  const spec = readScenarios('graduated-postpaid.scenarios.json');
+  const engine = createEngine(readPolicy(spec.policy));
+
+  it('reports a wrong expectation with the event, what was expected and what happened', async () => {
+    const scenario = structuredClone(spec.scenarios[0]!);
+    scenario.expect[1]!.actions = ['notify:bill-warn-80'];
+    const result = await runScenario(engine, spec.profile, scenario);
+    expect(result.passed).toBe(false);
+    expect(result.failures).toEqual([
+      'after u1: expected [notify:bill-warn-80], got [notify:roaming-data-warn-80]',
+    ]);
+  });
+
+  it('matches partially: a cause or scope that differs fails, a field left out is not compared', async () => {
+    const scenario = structuredClone(spec.scenarios[0]!);
+    const last = scenario.expect[scenario.expect.length - 1]!;
+    last.actions = [{ kind: 'unblock', cause: 'credit' }, 'notify:roaming-data-block-100'];
+    expect((await runScenario(engine, spec.profile, scenario)).failures[0]).toMatch(
+      /^after p1: expected \[\{"kind":"unblock","cause":"credit"\}/,
+    );
+    last.actions = [{ kind: 'unblock' }, { kind: 'notify' }];
+    expect((await runScenario(engine, spec.profile, scenario)).passed).toBe(true);
+  });
+
+  it('an event the scenario does not list must produce no action', async () => {
+    const scenario = structuredClone(spec.scenarios[0]!);
+    scenario.expect = scenario.expect.filter((e) => e.event !== 'u1');
+    expect((await runScenario(engine, spec.profile, scenario)).failures).toEqual([
+      'after u1: expected [], got [notify:roaming-data-warn-80]',
+    ]);
   });
 });

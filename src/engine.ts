@@ -14,7 +14,7 @@ import { explainCondition } from './rules/conditions.js';
 import { reconcile, type Evaluation } from './reconcile/reconcile.js';
 import { buildActions, becauseOf, capitalize, describeLift } from './explain/actions.js';
 import { describeScope, explainConditions } from './explain/describe.js';
-import { liftOptions, type LiftOptions } from './explain/lift.js';
+import { liftForScope, type LiftOptions } from './explain/lift.js';
 
 /** The result of processing one event: what happened to it, the new state, and the actions to take. */
 export type Decision =
@@ -200,10 +200,35 @@ export function createEngine(policy: Policy): SpendcapEngine {
         },
       ]);
     }
-    if (Object.prototype.hasOwnProperty.call(state.seen, event.id))
-      return { outcome: 'duplicate', state, actions: [] };
+    try {
+      return await decide(state, event);
+    } catch (error) {
+      // A state that passed its schema can still be inconsistent (edited by hand, a profile changed
+      // under it, a proxy that cannot be cloned): that is bad input too, never an exception.
+      return reject([
+        {
+          code: 'invalid_state',
+          path: '$.state',
+          message: `the state cannot take this event: ${(error as Error).message}`,
+          severity: 'error',
+        },
+      ]);
+    }
+  }
+
+  /** Decides a validated event against a validated state. */
+  async function decide(state: SubscriberState, event: SpendEvent): Promise<Decision> {
+    const reject = (issues: Issue[]): Decision => ({ outcome: 'rejected', state, actions: [], issues });
     const at = Date.parse(event.at);
     const eventIssues = checkEvent(state, policy, event, at);
+    // Ids are unique per subscriber and currency is the policy's: an id seen before on another
+    // subscriber's or currency's event is a bad event, not a repeat.
+    const identity = eventIssues.filter(
+      (i) => i.code === 'subscriber_mismatch' || i.code === 'currency_mismatch',
+    );
+    if (identity.length > 0) return reject(identity);
+    if (Object.prototype.hasOwnProperty.call(state.seen, event.id))
+      return { outcome: 'duplicate', state, actions: [] };
     if (eventIssues.length > 0) return reject(eventIssues);
 
     const draft = structuredClone(state);
@@ -244,9 +269,15 @@ export function createEngine(policy: Policy): SpendcapEngine {
     let index = 0;
     for (const input of events) {
       const path = `$[${index++}]`;
-      const record = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
-      const subscriberId = typeof record['subscriberId'] === 'string' ? record['subscriberId'] : null;
-      const eventId = typeof record['id'] === 'string' ? record['id'] : null;
+      let subscriberId: string | null = null;
+      let eventId: string | null = null;
+      try {
+        const record = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
+        subscriberId = typeof record['subscriberId'] === 'string' ? record['subscriberId'] : null;
+        eventId = typeof record['id'] === 'string' ? record['id'] : null;
+      } catch {
+        // An unreadable event falls through to process, which rejects it with the reason.
+      }
       let state = subscriberId === null ? undefined : getOwn(states, subscriberId);
       if (state === undefined && subscriberId !== null) {
         const profile = profileById.get(subscriberId);
@@ -350,7 +381,7 @@ export function createEngine(policy: Policy): SpendcapEngine {
     const facts = capFacts(state, cap, subscriber, now);
     const evaluation: Evaluation = { cap, rules: cap.rules, facts, matched: new Set(), window: totals.key };
     const dc = { policy, cap, locale: 'en' };
-    const lift = liftOptions(rule, cap, totals, facts, state.profile.homeCountry);
+    const lift = liftForScope(state, policy, restriction, (c) => capFacts(state, c, subscriber, now));
     const holds = explainCondition(rule.conditions, facts);
     const reason = explainConditions(holds, true, dc);
     const scopeText = describeScope(restriction.scope, policy);

@@ -386,3 +386,44 @@ describe('what can be late', () => {
     expect(kinds(move)).toEqual(['notify:welcome-roaming']);
   });
 });
+
+describe('lift advice covers every restriction holding the same pairs', () => {
+  it('a notice names a payment that really lifts the block, when two caps hold roaming data', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 25_000)); // roaming-data at 125 %
+    const second = await d.send(ev.usage(T(3), 'voice', 'PL', 125_600)); // the bill at 100.4 %
+    const notice = of(second.actions, 'notify').find((n) => n.ruleId === 'bill-block-roaming-data-100')!;
+    // The bill alone would need 6.01, but roaming data stays blocked until its own 5,001 are paid.
+    expect(notice.paymentLink).toContain('amount=5001');
+    const paid = await d.send(ev.payment(T(4), 5_001));
+    expect(of(paid.actions, 'unblock').map((u) => u.cause)).toEqual(['payment']);
+    expect(d.state.restrictions).toEqual([]);
+  });
+
+  it('an action hands out its own arrays: changing one cannot change the policy or the state', async () => {
+    const d = drive();
+    const decision = await d.send(ev.usage(T(2), 'data', 'DE', 25_000));
+    const block = of(decision.actions, 'block')[0]!;
+    block.scope.length = 0;
+    expect(d.state.restrictions[0]!.scope).toHaveLength(2);
+    const again = drive(shippedPolicyJson());
+    expect(
+      of((await again.send(ev.usage(T(2), 'data', 'DE', 25_000))).actions, 'block')[0]!.scope,
+    ).toHaveLength(2);
+  });
+
+  it('an inconsistent stored state is rejected, never thrown', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 100));
+    const edited = { ...d.state, clock: 9e15 };
+    expect((await d.engine.process(edited, ev.tick(T(3)))).outcome).toBe('rejected');
+  });
+
+  it('an override that would already have ended is refused', async () => {
+    const d = drive();
+    await d.send(ev.tick(T(10)));
+    const stale = await d.send(ev.override(T(4), 'agent', 'roaming-data', T(5)));
+    expect(stale.outcome).toBe('rejected');
+    expect(stale.issues?.[0]?.path).toBe('$.until');
+  });
+});

@@ -12,7 +12,7 @@ import {
   type DescribeContext,
 } from './describe.js';
 import { actionId } from './ids.js';
-import { liftOptions, type LiftOptions } from './lift.js';
+import { liftForScope, type LiftOptions } from './lift.js';
 import { formatMoney, renderTemplate, resolveTemplateText } from './template.js';
 import { getOwn } from '../schema/records.js';
 
@@ -154,7 +154,9 @@ function render(
   return renderTemplate(text, values);
 }
 
+/** Money owed on a cost cap; 0 for a quantity cap (payments lower only cost caps) or a capless rule. */
 function outstandingOf(evaluation: Evaluation): number {
+  if (evaluation.cap?.measure !== 'cost') return 0;
   return Math.max(0, (evaluation.facts.outstanding as number | null) ?? 0);
 }
 
@@ -180,7 +182,7 @@ export function buildActions(
     for (const lifted of changes.lifted.filter((l) => l.restriction.capId === capId))
       out.push(...liftActions(context, lifted));
     for (const imposed of ofCap(changes.imposed as readonly Imposed[]))
-      out.push(...imposeActions(context, imposed));
+      out.push(...imposeActions(context, evaluations, imposed));
   }
   // A restriction of a cap the policy no longer has is lifted too, and said so.
   const evaluated = new Set(evaluations.map((e) => e.cap?.id));
@@ -228,13 +230,13 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
       const values = templateValues(context, evaluation, {
         reason,
         ...(link !== undefined ? { paymentLink: link } : {}),
-        amount: formatMoney(amount, context.policy.currency, locale(context)),
+        ...(amount > 0 ? { amount: formatMoney(amount, context.policy.currency, locale(context)) } : {}),
       });
       return {
         kind: 'notify',
         id,
         ...common,
-        channels: params.channels ?? ['sms'],
+        channels: [...(params.channels ?? ['sms'])],
         template: params.template,
         message: render(context, params.template, '', values),
         ...(link !== undefined ? { paymentLink: link } : {}),
@@ -298,9 +300,9 @@ function careSummary(context: BuildContext, evaluation: Evaluation, reason: stri
   const where = `in ${state.location.country} (zone ${state.location.zone})`;
   const amount = outstandingOf(evaluation);
   const offered =
-    evaluation.cap?.measure === 'cost' && amount > 0 && policy.document.paymentLink !== undefined
-      ? `offered a payment link for ${formatMoney(amount, policy.currency, dc.locale)}`
-      : 'no payment offered';
+    amount > 0 && policy.document.paymentLink !== undefined
+      ? `payment link available for ${formatMoney(amount, policy.currency, dc.locale)}`
+      : 'no payment due';
   const capPart =
     evaluation.cap === null
       ? undefined
@@ -357,23 +359,21 @@ function restrictionNotice(
     template: templateKey ?? `spendcap:${builtIn}`,
     message: render(context, templateKey, DEFAULT_NOTICES[builtIn], fullValues),
     ...(link !== undefined ? { paymentLink: link } : {}),
-    scope,
+    scope: copyScope(scope),
     because,
   };
 }
 
-function imposeActions(context: BuildContext, { restriction, rule, evaluation }: Imposed): Action[] {
+function imposeActions(
+  context: BuildContext,
+  evaluations: readonly Evaluation[],
+  { restriction, rule, evaluation }: Imposed,
+): Action[] {
   const dc = describeContext(context, evaluation);
   const cap = evaluation.cap!;
   const scopeText = describeScope(restriction.scope, context.policy);
   const reason = explainConditions(explainCondition(rule.conditions, evaluation.facts), true, dc);
-  const lift = liftOptions(
-    rule,
-    cap,
-    getOwn(context.state.caps, cap.id)!.cur!,
-    evaluation.facts,
-    context.state.profile.homeCountry,
-  );
+  const lift = liftForScope(context.state, context.policy, restriction, (c) => factsOfCap(evaluations, c));
   const templateKey = context.policy.document.notices?.restricted;
   const id = noticeId(
     context,
@@ -401,12 +401,12 @@ function imposeActions(context: BuildContext, { restriction, rule, evaluation }:
   const common = base(context, evaluation, cap.id, rule.name);
   const action: Action =
     restriction.kind === 'block'
-      ? { kind: 'block', id: restriction.actionId, ...common, scope: restriction.scope, because }
+      ? { kind: 'block', id: restriction.actionId, ...common, scope: copyScope(restriction.scope), because }
       : {
           kind: 'throttle',
           id: restriction.actionId,
           ...common,
-          scope: restriction.scope,
+          scope: copyScope(restriction.scope),
           kbps: restriction.kbps!,
           because,
         };
@@ -462,7 +462,7 @@ function liftActions(context: BuildContext, lifted: Lifted): Action[] {
     kind: 'unblock',
     id,
     ...base(context, evaluation, restriction.capId, restriction.ruleId),
-    scope,
+    scope: copyScope(scope),
     cause,
     lifts: restriction.kind,
     because,
@@ -481,6 +481,16 @@ function liftActions(context: BuildContext, lifted: Lifted): Action[] {
     undefined,
   );
   return [action, notice];
+}
+
+/** The facts a cap was evaluated on in this decision. */
+function factsOfCap(evaluations: readonly Evaluation[], cap: { id: string }): Evaluation['facts'] {
+  return evaluations.find((e) => e.cap?.id === cap.id)!.facts;
+}
+
+/** Actions hand out their own scope arrays: nothing a consumer does to one can reach the state or the policy. */
+function copyScope(scope: Scope): Scope {
+  return scope.map((pair) => ({ ...pair }));
 }
 
 /** The text with its first letter in upper case. */

@@ -1,6 +1,7 @@
 import type { Facts } from '../schema/facts.js';
-import type { LoadedCap, LoadedRule } from '../policy/types.js';
-import type { WindowTotals } from '../schema/state.js';
+import type { LoadedCap, LoadedRule, Policy } from '../policy/types.js';
+import type { Restriction, SubscriberState, WindowTotals } from '../schema/state.js';
+import { getOwn } from '../schema/records.js';
 import { testCondition } from '../rules/conditions.js';
 import { moneyFacts } from '../ledger/facts.js';
 
@@ -56,5 +57,47 @@ export function liftOptions(
     ...(windowEnd !== undefined ? { windowEnd } : {}),
     returnHome:
       facts.roaming === true && !holds({ ...facts, zone: 'home', roaming: false, country: homeCountry }),
+  };
+}
+
+/**
+ * What lifts a restriction for the subscriber: every restriction of the same kind that holds any of
+ * its pairs must end, so the advice is what ends all of them (the largest payment, an opt-in only when
+ * every one yields to it, the latest window end). Advice for one rule alone could name a payment after
+ * which another cap still holds the very same pairs.
+ *
+ * @example
+ * const lift = liftForScope(state, policy, restriction, (cap) => capFacts(state, cap, subscriber, now));
+ */
+export function liftForScope(
+  state: SubscriberState,
+  policy: Policy,
+  restriction: Restriction,
+  factsOf: (cap: LoadedCap) => Facts,
+): LiftOptions {
+  const overlaps = (r: Restriction) =>
+    r.kind === restriction.kind &&
+    r.scope.some((p) => restriction.scope.some((q) => q.service === p.service && q.zone === p.zone));
+  const holders = [restriction, ...state.restrictions.filter((r) => r !== restriction && overlaps(r))];
+  const lifts: LiftOptions[] = [];
+  for (const holder of holders) {
+    const cap = policy.capById.get(holder.capId);
+    const rule = cap?.rules.find((r) => r.name === holder.ruleId);
+    const totals = cap === undefined ? undefined : getOwn(state.caps, cap.id)?.cur;
+    if (cap === undefined || rule === undefined || totals == null) continue;
+    lifts.push(liftOptions(rule, cap, totals, factsOf(cap), state.profile.homeCountry));
+  }
+  const every = (test: (l: LiftOptions) => boolean) => lifts.length > 0 && lifts.every(test);
+  const payment = every((l) => l.payment !== undefined)
+    ? Math.max(...lifts.map((l) => l.payment!))
+    : undefined;
+  const windowEnd = every((l) => l.windowEnd !== undefined)
+    ? Math.max(...lifts.map((l) => l.windowEnd!))
+    : undefined;
+  return {
+    ...(payment !== undefined ? { payment } : {}),
+    optIn: every((l) => l.optIn),
+    ...(windowEnd !== undefined ? { windowEnd } : {}),
+    returnHome: every((l) => l.returnHome),
   };
 }

@@ -1,3 +1,5 @@
+import { getOwn } from '../schema/records.js';
+
 /** Placeholders a template may use. */
 export const PLACEHOLDERS: readonly string[] = [
   'percent',
@@ -17,7 +19,9 @@ export const PLACEHOLDERS: readonly string[] = [
 ];
 
 /**
- * The text of a template for `locale`: the exact locale, then its language, then `en`.
+ * The text of a template for `locale`: the exact locale, then its language, then the same for
+ * `fallbackLocale` (the policy's), then `en`. Keys are read as own entries only, so a locale such as
+ * "toString" finds nothing rather than a built-in function.
  *
  * @example
  * resolveTemplateText({ pl: 'Cześć', en: 'Hello' }, 'pl-PL'); // 'Cześć'
@@ -25,9 +29,16 @@ export const PLACEHOLDERS: readonly string[] = [
 export function resolveTemplateText(
   texts: Readonly<Record<string, string>>,
   locale: string,
+  fallbackLocale?: string,
 ): string | undefined {
-  const language = locale.split('-')[0]!;
-  return texts[locale] ?? texts[language] ?? texts['en'];
+  const tried = [locale, locale.split('-')[0]!];
+  if (fallbackLocale !== undefined) tried.push(fallbackLocale, fallbackLocale.split('-')[0]!);
+  tried.push('en');
+  for (const key of tried) {
+    const text = getOwn(texts, key);
+    if (typeof text === 'string') return text;
+  }
+  return undefined;
 }
 
 /**
@@ -44,26 +55,66 @@ export function renderTemplate(text: string, values: Readonly<Record<string, str
     .trim();
 }
 
+/**
+ * ISO 4217 minor-unit exponents that are not 2. Money is integer minor units as ISO 4217 defines them;
+ * CLDR (what `Intl` uses for display) differs for some currencies (HUF, IDR, COP, IQD, ...), so the
+ * exponent is ours and `Intl` only formats.
+ */
+const ISO_EXPONENTS: Readonly<Record<string, number>> = {
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  ISK: 0,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  PYG: 0,
+  RWF: 0,
+  UGX: 0,
+  UYI: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
+  CLF: 4,
+  UYW: 4,
+};
+
 const formatters = new Map<string, Intl.NumberFormat>();
 
 function formatter(locale: string, currency: string): Intl.NumberFormat {
   const key = `${locale}|${currency}`;
   let f = formatters.get(key);
   if (f === undefined) {
-    f = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    const digits = minorDigits(currency);
+    f = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
     formatters.set(key, f);
   }
   return f;
 }
 
 /**
- * The number of minor-unit digits of a currency (2 for PLN, 0 for JPY, 3 for KWD).
+ * The number of minor-unit digits of a currency under ISO 4217 (2 for PLN and HUF, 0 for JPY, 3 for KWD).
  *
  * @example
  * minorDigits('JPY'); // 0
  */
 export function minorDigits(currency: string): number {
-  return formatter('en', currency).resolvedOptions().maximumFractionDigits ?? 2;
+  return Object.prototype.hasOwnProperty.call(ISO_EXPONENTS, currency) ? ISO_EXPONENTS[currency]! : 2;
 }
 
 /**

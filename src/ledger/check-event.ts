@@ -4,6 +4,7 @@ import type { SpendEvent } from '../schema/events.js';
 import type { SubscriberState } from '../schema/state.js';
 import { didYouMean } from '../schema/zod-issues.js';
 import { horizonOf, moneyCaps } from './ledger.js';
+import { windowAt } from '../window/index.js';
 import { getOwn } from '../schema/records.js';
 
 /**
@@ -83,14 +84,26 @@ export function checkEvent(state: SubscriberState, policy: Policy, event: SpendE
     }
     case 'override': {
       const cap = policy.capById.get(event.capId);
-      if (cap === undefined)
+      if (cap === undefined) {
         fail(
           'unknown_cap',
           '$.capId',
           `unknown cap '${event.capId}'${didYouMean(event.capId, policy.capById.keys())}`,
         );
-      if (event.until !== 'window-end' && Date.parse(event.until) <= at) {
-        fail('invalid_value', '$.until', `'until' (${event.until}) must be after 'at' (${event.at})`);
+        break;
+      }
+      const { timeZone, cycleAnchorDay } = state.profile;
+      const until =
+        event.until === 'window-end'
+          ? windowAt(cap.window, at, timeZone, cycleAnchorDay).end
+          : Date.parse(event.until);
+      const now = Math.max(state.clock ?? at, at);
+      if (until <= now) {
+        fail(
+          'invalid_value',
+          '$.until',
+          `the override would end at ${new Date(until).toISOString()}, not after ${new Date(now).toISOString()}: it would never be in force`,
+        );
       }
       break;
     }

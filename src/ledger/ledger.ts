@@ -60,7 +60,9 @@ export function advanceClock(draft: SubscriberState, policy: Policy, now: number
     const slot = getOwn(draft.caps, cap.id) ?? setOwn(draft.caps, cap.id, { cur: null, prev: null });
     if (slot.cur === null) {
       slot.cur = emptyTotals(window);
-    } else if (window.start > slot.cur.start) {
+    } else if (window.start !== slot.cur.start || window.end !== slot.cur.end) {
+      // Moving on keeps the window before as `prev` when it is adjacent. A window that changed shape
+      // (the policy changed the cap's window, or the profile its anchor) starts afresh.
       slot.prev = slot.cur.end === window.start ? slot.cur : null;
       slot.cur = emptyTotals(window);
       rolled.add(cap.id);
@@ -207,7 +209,7 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
       }
       break;
     case 'dispute':
-      applyDispute(draft, policy, event, at, count);
+      applyDispute(draft, policy, event, at, count, notes);
       break;
     case 'override': {
       const cap = policy.capById.get(event.capId)!;
@@ -237,6 +239,7 @@ function applyDispute(
   event: Extract<SpendEvent, { type: 'dispute' }>,
   at: number,
   count: (cap: LoadedCap, apply: (t: WindowTotals) => void, path: string) => void,
+  notes: Issue[],
 ) {
   const record = getOwn(draft.disputes, event.reference);
   const windowOf = (capId: string, key: string): WindowTotals | null => {
@@ -270,7 +273,15 @@ function applyDispute(
   // open -> upheld | rejected (checked before): the open amount stops being disputed.
   for (const [capId, key] of Object.entries(record.targets)) {
     const totals = windowOf(capId, key);
-    if (totals === null) continue;
+    if (totals === null) {
+      notes.push({
+        code: 'not_counted',
+        path: '$.status',
+        message: `dispute '${event.reference}' is ${event.status}, but cap '${capId}' no longer keeps the window it was opened in (${key}): its totals are unchanged`,
+        severity: 'warning',
+      });
+      continue;
+    }
     totals.disputed -= record.amount;
     if (event.status === 'upheld') totals.credited += event.amount;
   }

@@ -385,6 +385,15 @@ function checkSemantics(doc: PolicyDocument): Issue[] {
     switch (rule.event.type) {
       case 'notify':
         checkTemplateRef(rule.event.params.template, [...path, 'event', 'params', 'template']);
+        if (rule.event.params.paymentLink === true && cap?.measure === 'quantity') {
+          out.push(
+            issue(
+              'invalid_value',
+              at(...path, 'event', 'params', 'paymentLink'),
+              `cap '${cap.id}' counts quantity; a payment cannot lower it, so there is no link to attach`,
+            ),
+          );
+        }
         if (rule.event.params.paymentLink === true && doc.paymentLink === undefined) {
           out.push(
             issue(
@@ -644,6 +653,9 @@ function compilePolicy(doc: PolicyDocument, issues: readonly Issue[]): Policy {
     };
   });
   const document = deepFreeze(structuredClone(doc));
+  // Loaded rules and caps are shared by every decision: frozen, so no caller can change a scope under us.
+  for (const rule of rules) deepFreeze(rule);
+  for (const cap of caps) deepFreeze(cap.scope);
   return {
     kind: 'spendcap.policy',
     document,

@@ -128,7 +128,8 @@ export function reconcile(
   }
   const imposed: Imposed[] = [];
   for (const { rule, evaluation } of wanted.values()) {
-    const scope = rule.scope!;
+    // A copy: the decision's state must never share arrays with the loaded policy.
+    const scope = rule.scope!.map((pair) => ({ ...pair }));
     const kind = rule.event.type as 'block' | 'throttle';
     const restriction: Restriction = {
       capId: evaluation.cap!.id,
@@ -156,9 +157,14 @@ export function reconcile(
     for (const p of r.scope) held.add(`${r.kind}\u0000${pairKey(p.service, p.zone)}`);
   const lifted: Lifted[] = [];
   for (const restriction of liftedRestrictions) {
-    const scope = restriction.scope.filter(
-      (p) => !held.has(`${restriction.kind}\u0000${pairKey(p.service, p.zone)}`),
-    );
+    // A pair another restriction of the same kind still holds is not free; a pair an earlier lift in
+    // this decision already freed is said once.
+    const scope = restriction.scope.filter((p) => {
+      const key = `${restriction.kind}\u0000${pairKey(p.service, p.zone)}`;
+      if (held.has(key)) return false;
+      held.add(key);
+      return true;
+    });
     if (scope.length === 0) continue;
     const evaluation = byCap.get(restriction.capId);
     lifted.push({

@@ -58,11 +58,14 @@ function compareValue(leaf: LeafCondition, facts: Facts): Comparable {
 export function evaluateLeaf(leaf: LeafCondition, facts: Facts): ConditionResult {
   const factValue = facts[leaf.fact as keyof Facts];
   const compareTo = compareValue(leaf, facts);
+  // Copies, so an explanation handed to a caller shares nothing with the loaded policy.
+  const copy = <T>(v: T): T =>
+    Array.isArray(v) ? ([...v] as T) : v !== null && typeof v === 'object' ? { ...v } : v;
   return {
     fact: leaf.fact,
     operator: leaf.operator,
-    value: leaf.value as ConditionResult['value'],
-    compareTo: compareTo as ConditionResult['compareTo'],
+    value: copy(leaf.value) as ConditionResult['value'],
+    compareTo: copy(compareTo) as ConditionResult['compareTo'],
     factValue,
     result: applyOperator(leaf.operator, factValue, compareTo),
   };

@@ -1146,10 +1146,25 @@ describe('zones and caps', () => {
 
   it('refuses offerPayment on a quantity cap', () => {
     expectError(
-      edited((d) => Object.assign(d.caps[0], { measure: 'quantity', unit: 'MB' })),
+      edited((d) => {
+        Object.assign(d.caps[0], { measure: 'quantity', unit: 'MB' });
+        d.rules[1].event.params.paymentLink = false;
+      }),
       'invalid_value',
       '$.rules[2].event.type',
       "'roaming-data'",
+    );
+  });
+
+  it('refuses a payment link on a notice of a quantity cap', () => {
+    expectError(
+      edited((d) => {
+        Object.assign(d.caps[0], { measure: 'quantity', unit: 'MB' });
+        d.rules = d.rules.filter((r: { event: { type: string } }) => r.event.type !== 'offerPayment');
+      }),
+      'invalid_value',
+      '$.rules[1].event.params.paymentLink',
+      'counts quantity',
     );
   });
 });

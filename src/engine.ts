@@ -1,5 +1,5 @@
 import { InputError, type Issue } from './errors.js';
-import type { Policy, LoadedCap } from './policy/types.js';
+import type { Policy, LoadedCap, LoadedRule } from './policy/types.js';
 import type { Action, Because, Scope } from './schema/actions.js';
 import { EventSchema, type SpendEvent } from './schema/events.js';
 import { SubscriberProfileSchema, type SubscriberProfile } from './schema/profile.js';
@@ -10,6 +10,8 @@ import { advanceClock, applyEvent, cycleAt } from './ledger/ledger.js';
 import { checkEvent } from './ledger/check-event.js';
 import { capFacts, caplessFacts, eventContext, subscriberFacts, type EventContext } from './ledger/facts.js';
 import { RuleGroupEvaluator } from './rules/engine.js';
+import { CompiledRuleGroup } from './rules/conditions.js';
+import type { Facts } from './schema/facts.js';
 import { explainCondition } from './rules/conditions.js';
 import { reconcile, type Evaluation } from './reconcile/reconcile.js';
 import { buildActions, becauseOf, capitalize, describeLift } from './explain/actions.js';
@@ -85,6 +87,19 @@ export interface Explanation {
   readonly text: string;
 }
 
+/** Options of `createEngine`. */
+export interface EngineOptions {
+  /**
+   * `compiled` (default): rule conditions evaluated by spendcap's compiled evaluator, with exactly
+   * json-rules-engine's semantics. `json-rules-engine`: every evaluation run by json-rules-engine
+   * itself, the reference the compiled evaluator is tested against.
+   */
+  readonly evaluator?: 'compiled' | 'json-rules-engine';
+}
+
+/** Evaluates one group of rules on a set of facts. */
+type Evaluator = (facts: Facts) => Set<string> | Promise<Set<string>>;
+
 /** A spendcap engine bound to one policy. */
 export interface SpendcapEngine {
   readonly policy: Policy;
@@ -117,17 +132,26 @@ const STATE_CONTEXT: IssueContext = { knownKeys: collectKeys(SubscriberStateSche
  * const decision = await engine.process(state, event);
  * state = decision.state;
  */
-export function createEngine(policy: Policy): SpendcapEngine {
+export function createEngine(policy: Policy, options: EngineOptions = {}): SpendcapEngine {
   if (policy?.kind !== 'spendcap.policy') {
     throw new InputError('policy', [
       { code: 'invalid_type', path: '$', message: 'expected a policy from loadPolicy()', severity: 'error' },
     ]);
   }
-  const evaluators = new Map<string, RuleGroupEvaluator>();
-  for (const cap of policy.caps)
-    if (cap.rules.length > 0) evaluators.set(cap.id, new RuleGroupEvaluator(cap.rules));
-  const caplessEvaluator =
-    policy.caplessRules.length > 0 ? new RuleGroupEvaluator(policy.caplessRules) : null;
+  // json-rules-engine is the reference; the compiled evaluator gives the same answers (a differential
+  // test holds them to it) without a promise, an almanac and a fact cache per evaluation.
+  const reference = options.evaluator === 'json-rules-engine';
+  const group = (rules: readonly LoadedRule[]): Evaluator => {
+    if (reference) {
+      const jre = new RuleGroupEvaluator(rules);
+      return (facts) => jre.matches(facts);
+    }
+    const compiled = new CompiledRuleGroup(rules);
+    return (facts) => compiled.matches(facts);
+  };
+  const evaluators = new Map<string, Evaluator>();
+  for (const cap of policy.caps) if (cap.rules.length > 0) evaluators.set(cap.id, group(cap.rules));
+  const caplessEvaluator = policy.caplessRules.length > 0 ? group(policy.caplessRules) : null;
 
   function init(profile: SubscriberProfile): SubscriberState {
     const parsed = SubscriberProfileSchema.safeParse(profile);
@@ -155,7 +179,7 @@ export function createEngine(policy: Policy): SpendcapEngine {
     for (const cap of policy.caps) {
       const facts = capFacts(draft, cap, subscriber, now);
       const evaluator = evaluators.get(cap.id);
-      const matched = evaluator === undefined ? new Set<string>() : await evaluator.matches(facts);
+      const matched = evaluator === undefined ? new Set<string>() : await evaluator(facts);
       evaluations.push({
         cap,
         rules: cap.rules,
@@ -166,7 +190,7 @@ export function createEngine(policy: Policy): SpendcapEngine {
     }
     if (caplessEvaluator !== null) {
       const facts = caplessFacts(subscriber);
-      const matched = await caplessEvaluator.matches(facts);
+      const matched = await caplessEvaluator(facts);
       // First, so a welcome to a zone comes before the warnings that the same usage may trigger.
       evaluations.unshift({
         cap: null,

@@ -4,6 +4,7 @@ export { policyJsonSchema } from './policy/json-schema.js';
 export {
   createEngine,
   type SpendcapEngine,
+  type EngineOptions,
   type Decision,
   type BatchDecision,
   type BatchResult,

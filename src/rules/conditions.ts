@@ -102,3 +102,25 @@ export function explainCondition(
   else explainCondition(condition.not, facts, out);
   return out;
 }
+
+/**
+ * Evaluates one group of rules synchronously with the compiled semantics (exactly json-rules-engine's
+ * operators, checked by a differential property test): no promise, no almanac, no cloning per event.
+ *
+ * @example
+ * new CompiledRuleGroup(cap.rules).matches(facts); // Set { 'warn-80' }
+ */
+export class CompiledRuleGroup {
+  readonly #rules: readonly { readonly name: string; readonly conditions: Condition }[];
+
+  constructor(rules: readonly { readonly name: string; readonly conditions: Condition }[]) {
+    this.#rules = rules;
+  }
+
+  /** The names of the rules that match the facts. */
+  matches(facts: Facts): Set<string> {
+    const out = new Set<string>();
+    for (const rule of this.#rules) if (testCondition(rule.conditions, facts)) out.add(rule.name);
+    return out;
+  }
+}

@@ -17,15 +17,19 @@ import {
 // once (`Promise.all`) must still give exactly what the same calls give one after the other.
 
 async function checkConcurrent(doc: PolicyDocument, stream: Stream) {
-  const sequential = await processStream(createEngine(loadCached(doc)), stream);
-  const engine = createEngine(loadCached(doc));
+  // The reference evaluator is json-rules-engine itself: the mode whose shared flag is the hazard.
+  const sequential = await processStream(
+    createEngine(loadCached(doc), { evaluator: 'json-rules-engine' }),
+    stream,
+  );
+  const engine = createEngine(loadCached(doc), { evaluator: 'json-rules-engine' });
   const concurrent = await Promise.all(sequential.steps.map((s) => engine.process(s.before, s.event)));
   expect(concurrent).toEqual(sequential.steps.map((s) => s.decision));
 }
 
 describe('concurrency: Promise.all over process on one engine', () => {
   it('gives every overlapping call the sequential answer on a state at the limit', async () => {
-    const engine = createEngine(SHIPPED);
+    const engine = createEngine(SHIPPED, { evaluator: 'json-rules-engine' });
     const state = engine.init({
       subscriberId: 's1',
       homeCountry: 'PL',
@@ -42,7 +46,8 @@ describe('concurrency: Promise.all over process on one engine', () => {
       cost: { amount: 15_000 + i * 500, currency: 'PLN' },
     }));
     const sequential = [];
-    for (const e of events) sequential.push(await createEngine(SHIPPED).process(state, e));
+    for (const e of events)
+      sequential.push(await createEngine(SHIPPED, { evaluator: 'json-rules-engine' }).process(state, e));
     const concurrent = await Promise.all(events.map((e) => engine.process(state, e)));
     expect(concurrent).toEqual(sequential);
     // Rules of every priority fired: warn (10), offer (9), block (8), care (7).
@@ -78,9 +83,12 @@ describe('concurrency: Promise.all over process on one engine', () => {
       fc.asyncProperty(
         fc.array(streamArb(SHIPPED_DOMAIN, { maxEvents: 30 }), { minLength: 2, maxLength: 4 }),
         async (streams) => {
-          const engine = createEngine(SHIPPED);
+          const engine = createEngine(SHIPPED, { evaluator: 'json-rules-engine' });
           const alone = [];
-          for (const s of streams) alone.push(await createEngine(SHIPPED).run(s.events, s.profiles));
+          for (const s of streams)
+            alone.push(
+              await createEngine(SHIPPED, { evaluator: 'json-rules-engine' }).run(s.events, s.profiles),
+            );
           const together = await Promise.all(streams.map((s) => engine.run(s.events, s.profiles)));
           expect(together).toEqual(alone);
         },

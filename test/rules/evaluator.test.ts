@@ -77,7 +77,8 @@ describe('json-rules-engine wrapper', () => {
   });
 
   it('many process calls on one engine through Promise.all give exactly the sequential decisions', async () => {
-    const engine = createEngine(loadPolicy(shippedPolicyJson()));
+    // json-rules-engine itself evaluates here: the mode whose shared status flag is the hazard.
+    const engine = createEngine(loadPolicy(shippedPolicyJson()), { evaluator: 'json-rules-engine' });
     const d = drive();
     await d.send(ev.location('2026-11-02T10:00:00+01:00', 'DE'));
     const base = d.state;

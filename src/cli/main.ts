@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import {
+  runScenario,
+  ScenarioFileSchema,
   checkPolicy,
   createEngine,
   loadPolicy,
@@ -96,6 +98,51 @@ function schemaCommand(options: { out?: string }): number {
   return EXIT.ok;
 }
 
+async function testCommand(
+  policyFile: string,
+  scenarioFiles: string[],
+  options: { json?: boolean },
+): Promise<number> {
+  const policy = loadPolicy(readJson(policyFile));
+  const engine = createEngine(policy);
+  const rules = [...policy.caplessRules, ...policy.caps.flatMap((c) => c.rules)].map((r) => r.name);
+  const fired = new Map<string, number>(rules.map((r) => [r, 0]));
+  const results: { file: string; name: string; passed: boolean; failures: readonly string[] }[] = [];
+  for (const file of scenarioFiles) {
+    const raw = readJson(file);
+    const parsed = ScenarioFileSchema.safeParse(raw);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw new InputFailure(
+        `${file}: not a scenario file: ${first?.path.join('.') ?? ''} ${first?.message ?? ''}`,
+      );
+    }
+    for (const scenario of parsed.data.scenarios) {
+      const result = await runScenario(engine, parsed.data.profile, scenario);
+      for (const rule of result.fired) fired.set(rule, (fired.get(rule) ?? 0) + 1);
+      results.push({ file, name: result.name, passed: result.passed, failures: result.failures });
+    }
+  }
+  const failed = results.filter((r) => !r.passed).length;
+  const unfired = rules.filter((r) => fired.get(r) === 0);
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({ passed: results.length - failed, failed, scenarios: results, coverage: Object.fromEntries(fired), unfired })}\n`,
+    );
+  } else {
+    for (const r of results) {
+      process.stdout.write(`${r.passed ? 'pass' : 'FAIL'}  ${r.name}  (${r.file})\n`);
+      for (const failure of r.failures) process.stdout.write(`      ${failure}\n`);
+    }
+    process.stdout.write('\nrule coverage (scenarios in which the rule acted):\n');
+    const width = Math.max(...rules.map((r) => r.length), 4);
+    for (const rule of rules) process.stdout.write(`  ${rule.padEnd(width)}  ${fired.get(rule)}\n`);
+    if (unfired.length > 0) process.stdout.write(`rules no scenario fired: ${unfired.join(', ')}\n`);
+    process.stdout.write(`${results.length - failed} passed, ${failed} failed\n`);
+  }
+  return failed > 0 ? EXIT.findings : EXIT.ok;
+}
+
 function explainCommand(policyFile: string, stateFile: string, options: { json?: boolean }): number {
   const engine = createEngine(loadPolicy(readJson(policyFile)));
   const parsed = SubscriberStateSchema.safeParse(readJson(stateFile));
@@ -135,6 +182,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--json', 'accepted for symmetry: the output is JSON already')
     .action((options: { out?: string }) => {
       code = schemaCommand(options);
+    });
+  program
+    .command('test')
+    .description(
+      'Run scenario files against a policy: pass/fail per scenario, and which rules no scenario fired. Exit 1 on a failure.',
+    )
+    .argument('<policy>', 'policy JSON file')
+    .argument('<scenarios...>', 'scenario JSON files (see README "Scenarios")')
+    .option('--json', 'one JSON object on stdout')
+    .action(async (policyFile: string, scenarioFiles: string[], options: { json?: boolean }) => {
+      code = await testCommand(policyFile, scenarioFiles, options);
     });
   program
     .command('explain')

@@ -92,3 +92,43 @@ describe('spendcap schema and explain', () => {
     expect(out).toContain('Data while roaming (eu, world) is blocked');
   });
 });
+
+describe('spendcap test', () => {
+  const scenarios = 'test/rules/graduated-postpaid.scenarios.json';
+
+  it('passes the shipped scenarios, prints rule coverage, exits 0', async () => {
+    expect(await main(['test', 'rules/graduated-postpaid.json', scenarios])).toBe(0);
+    expect(out).toMatch(/^pass {2}trip: welcome/m);
+    expect(out).toMatch(/^ {2}bill-care-100 +1$/m);
+    expect(out).toContain('5 passed, 0 failed');
+  });
+
+  it('reports a failing scenario and the rules no scenario fired, exits 1', async () => {
+    const spec = JSON.parse(readFileSync(scenarios, 'utf8'));
+    spec.scenarios = [spec.scenarios[0]];
+    spec.scenarios[0].expect[1].actions = ['notify:bill-warn-80'];
+    const file = write('failing.scenarios.json', JSON.stringify(spec));
+    expect(await main(['test', 'rules/graduated-postpaid.json', file])).toBe(1);
+    expect(out).toContain('FAIL  trip: welcome');
+    expect(out).toContain('after u1: expected [notify:bill-warn-80], got [notify:roaming-data-warn-80]');
+    expect(out).toContain(
+      'rules no scenario fired: bill-warn-80, bill-offer-100, bill-block-roaming-data-100, bill-care-100',
+    );
+  });
+
+  it('--json gives passed, failed, coverage and the unfired rules', async () => {
+    expect(await main(['test', '--json', 'rules/graduated-postpaid.json', scenarios])).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({
+      passed: 5,
+      failed: 0,
+      unfired: [],
+      coverage: { 'bill-care-100': 1 },
+    });
+  });
+
+  it('exits 2 for a file that is not a scenario file', async () => {
+    const file = write('not-scenarios.json', '{"policy": 1}');
+    expect(await main(['test', 'rules/graduated-postpaid.json', file])).toBe(2);
+    expect(err).toContain('not a scenario file');
+  });
+});

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 let problems = 0;
 try {
-  execFileSync('npx', ['prettier', '--check', 'src', 'test', 'examples', 'scripts', '*.ts'], {
+  execFileSync('npx', ['prettier', '--check', 'src', 'test', 'examples', 'scripts', 'bench', '*.ts'], {
     stdio: 'inherit',
   });
 } catch {

@@ -256,6 +256,9 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     if (eventIssues.length > 0) return reject(eventIssues);
 
     const draft = structuredClone(state);
+    // The state records the policy version that last decided on it (a new version of the same policy
+    // carries on from a stored state).
+    if (draft.policy.version !== policy.version) draft.policy = { id: policy.id, version: policy.version };
     const now = Math.max(draft.clock ?? at, at);
     const rolled = advanceClock(draft, policy, now);
     const applied = applyEvent(draft, policy, event, at);

@@ -427,3 +427,22 @@ describe('lift advice covers every restriction holding the same pairs', () => {
     expect(stale.issues?.[0]?.path).toBe('$.until');
   });
 });
+
+describe('policy versions', () => {
+  it('a new version of the same policy carries on from a stored state and records its version', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 16_000));
+    expect(d.state.policy).toEqual({ id: 'graduated-postpaid', version: '2026-11-01' });
+    const next = createEngine(loadPolicy({ ...shippedPolicyJson(), version: '2026-12-01' }));
+    const decision = await next.process(d.state, ev.usage(T(3), 'data', 'DE', 5_000));
+    expect(decision.outcome).toBe('applied');
+    expect(decision.state.policy.version).toBe('2026-12-01');
+    expect(decision.actions.some((a) => a.kind === 'block')).toBe(true);
+  });
+
+  it('a state made under another policy id is rejected', async () => {
+    const d = drive();
+    const other = createEngine(loadPolicy({ ...shippedPolicyJson(), id: 'another' }));
+    expect((await other.process(d.state, ev.tick(T(2)))).issues?.[0]?.code).toBe('invalid_state');
+  });
+});

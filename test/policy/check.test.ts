@@ -13,6 +13,7 @@ import {
   type IssueCode,
 } from '../../src/index';
 import shipped from '../../rules/graduated-postpaid.json';
+import { parsePath } from '../support/paths';
 
 // A policy under edit: tests reach into arbitrary paths of the JSON, so it is typed as loosely as JSON is.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -78,24 +79,6 @@ function expectLoads(doc: unknown): Issue[] {
   expect(report.ok).toBe(true);
   expect(report.policy).toBeDefined();
   return [...report.issues];
-}
-
-/** Parses `$.rules[2].conditions.all[0].fact` back into segments; undefined when it is not such a path. */
-function parsePath(path: string): Array<string | number> | undefined {
-  if (!path.startsWith('$')) return undefined;
-  const segment = /\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/y;
-  const out: Array<string | number> = [];
-  let index = 1;
-  while (index < path.length) {
-    segment.lastIndex = index;
-    const match = segment.exec(path);
-    if (match === null) return undefined;
-    if (match[1] !== undefined) out.push(match[1]);
-    else if (match[2] !== undefined) out.push(Number(match[2]));
-    else out.push(JSON.parse(match[3]!) as string);
-    index = segment.lastIndex;
-  }
-  return out;
 }
 
 /** Whether `segments` lead to an own property (or array element) of `root`. */

@@ -18,6 +18,7 @@ import {
   TopConditionSchema,
 } from '../../src/schema/policy';
 import type { Issue } from '../../src/errors';
+import { parsePath } from '../support/paths';
 
 /** Runs `schema` on `input` and maps its issues; the input must be invalid. */
 function issuesOf(
@@ -42,24 +43,6 @@ const POLICY_CONTEXT: IssueContext = {
   forbiddenKeys: { path: 'JSONPath can run code', params: 'facts are scalars' },
   valueCodes: { fact: 'unknown_fact', operator: 'unknown_operator', type: 'unknown_action_kind' },
 };
-
-/** Parses `$.rules[2].conditions.all[0].fact` back into segments; undefined when it is not such a path. */
-function parsePath(path: string): Array<string | number> | undefined {
-  if (!path.startsWith('$')) return undefined;
-  const segment = /\.([A-Za-z_$][\w$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/y;
-  const out: Array<string | number> = [];
-  let index = 1;
-  while (index < path.length) {
-    segment.lastIndex = index;
-    const match = segment.exec(path);
-    if (match === null) return undefined;
-    if (match[1] !== undefined) out.push(match[1]);
-    else if (match[2] !== undefined) out.push(Number(match[2]));
-    else out.push(JSON.parse(match[3]!) as string);
-    index = segment.lastIndex;
-  }
-  return out;
-}
 
 /** Levenshtein distance, written independently of the module under test. */
 /** Edit distance counting an adjacent transposition as one edit ("ue" is one edit from "eu"). */

@@ -446,3 +446,25 @@ describe('policy versions', () => {
     expect((await other.process(d.state, ev.tick(T(2)))).issues?.[0]?.code).toBe('invalid_state');
   });
 });
+
+describe('states the engine made', () => {
+  it('are trusted without a schema check, but a version or policy edited in place is still refused', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 100));
+    const state = d.state as { version: number };
+    state.version = 99;
+    const decision = await d.engine.process(d.state, ev.tick(T(3)));
+    expect(decision.outcome).toBe('rejected');
+    expect(decision.issues?.[0]?.code).toBe('invalid_state');
+  });
+
+  it('a state loaded from storage is checked whole', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 100));
+    const stored = JSON.parse(JSON.stringify(d.state));
+    stored.caps['roaming-data'].cur.charged = 'lots';
+    const decision = await d.engine.process(stored, ev.tick(T(3)));
+    expect(decision.outcome).toBe('rejected');
+    expect(decision.issues?.[0]?.path).toBe('$.state.caps["roaming-data"].cur.charged');
+  });
+});

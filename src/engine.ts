@@ -14,8 +14,8 @@ import { CompiledRuleGroup } from './rules/conditions.js';
 import type { Facts } from './schema/facts.js';
 import { explainCondition } from './rules/conditions.js';
 import { reconcile, type Evaluation } from './reconcile/reconcile.js';
-import { buildActions, becauseOf, capitalize, describeLift } from './explain/actions.js';
-import { describeScope, explainConditions } from './explain/describe.js';
+import { buildActions, becauseOf, describeLift, describeRestriction } from './explain/actions.js';
+import { explainConditions } from './explain/describe.js';
 import { liftForScope, type LiftOptions } from './explain/lift.js';
 
 /** The result of processing one event: what happened to it, the new state, and the actions to take. */
@@ -414,30 +414,26 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     subscriber: ReturnType<typeof subscriberFacts>,
     now: number,
   ): RestrictionExplanation {
-    const totals = getOwn(state.caps, cap.id)!.cur!;
     const facts = capFacts(state, cap, subscriber, now);
-    const evaluation: Evaluation = { cap, rules: cap.rules, facts, matched: new Set(), window: totals.key };
     const dc = { policy, cap, locale: 'en' };
     const lift = liftForScope(state, policy, restriction, (c) => capFacts(state, c, subscriber, now));
-    const holds = explainCondition(rule.conditions, facts);
-    const reason = explainConditions(holds, true, dc);
-    const scopeText = describeScope(restriction.scope, policy);
-    const verb = restriction.kind === 'block' ? 'is blocked' : `is slowed to ${restriction.kbps} kbps`;
+    const conditions = explainCondition(rule.conditions, facts);
+    const reason = explainConditions(conditions, true, dc);
     const liftClause = describeLift(lift, {
       currency: policy.currency,
       timeZone: state.profile.timeZone,
       locale: 'en',
     });
     const since = new Date(restriction.since).toISOString();
-    const text = `${capitalize(scopeText)} ${verb} since ${since} because ${reason}; ${liftClause}.`;
+    const text = `${describeRestriction(restriction, policy)} since ${since} because ${reason}; ${liftClause}.`;
     return {
       capId: restriction.capId,
       ruleId: restriction.ruleId,
       kind: restriction.kind,
       scope: restriction.scope,
       ...(restriction.kbps !== undefined ? { kbps: restriction.kbps } : {}),
-      since: new Date(restriction.since).toISOString(),
-      because: becauseOf(rule, evaluation, text),
+      since,
+      because: becauseOf(rule, facts, conditions, text),
       lift,
       text,
     };

@@ -1,4 +1,12 @@
-import type { Action, Because, NotifyAction, Scope, UnblockCause } from '../schema/actions.js';
+import type {
+  Action,
+  Because,
+  ConditionResult,
+  NotifyAction,
+  Scope,
+  UnblockCause,
+} from '../schema/actions.js';
+import type { Facts } from '../schema/facts.js';
 import type { SpendEvent } from '../schema/events.js';
 import type { Restriction, SubscriberState } from '../schema/state.js';
 import type { LoadedRule, Policy } from '../policy/types.js';
@@ -48,16 +56,27 @@ function fillLink(policy: Policy, subscriberId: string, amount: number, id: stri
 }
 
 /**
- * `because` for a rule on an evaluation: the cap's facts, every leaf condition with its value and result,
- * and one sentence.
+ * `because` for a rule: the facts it saw, every leaf condition with its value and result (as evaluated
+ * once for the sentence too), and one sentence.
  */
-export function becauseOf(rule: LoadedRule, evaluation: Evaluation, text: string): Because {
-  return {
-    ruleName: rule.name,
-    facts: { ...evaluation.facts },
-    conditions: explainCondition(rule.conditions, evaluation.facts),
-    text,
-  };
+export function becauseOf(
+  rule: LoadedRule,
+  facts: Facts,
+  conditions: ConditionResult[],
+  text: string,
+): Because {
+  return { ruleName: rule.name, facts: { ...facts }, conditions, text };
+}
+
+/**
+ * A restriction as the start of a sentence: "Data while roaming (eu, world) is blocked".
+ *
+ * @example
+ * `${describeRestriction(restriction, policy)} because ${reason}.`
+ */
+export function describeRestriction(restriction: Restriction, policy: Policy): string {
+  const verb = restriction.kind === 'block' ? 'is blocked' : `is slowed to ${restriction.kbps} kbps`;
+  return `${capitalize(describeScope(restriction.scope, policy))} ${verb}`;
 }
 
 /**
@@ -208,7 +227,9 @@ function base(
 
 function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Action {
   const dc = describeContext(context, evaluation);
-  const reason = explainConditions(explainCondition(rule.conditions, evaluation.facts), true, dc);
+  const conditions = explainCondition(rule.conditions, evaluation.facts);
+  const reason = explainConditions(conditions, true, dc);
+  const because = (text: string) => becauseOf(rule, evaluation.facts, conditions, text);
   const common = base(context, evaluation, null, rule.name);
   const identity = {
     subscriberId: common.subscriberId,
@@ -241,7 +262,7 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
         message: render(context, params.template, '', values),
         ...(link !== undefined ? { paymentLink: link } : {}),
         ...(params.threshold !== undefined ? { threshold: params.threshold } : {}),
-        because: becauseOf(rule, evaluation, `Notice '${params.template}' sent${subject} because ${reason}.`),
+        because: because(`Notice '${params.template}' sent${subject} because ${reason}.`),
       };
     }
     case 'offerPayment': {
@@ -257,11 +278,7 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
         amount,
         currency: context.policy.currency,
         ...(link !== undefined ? { link } : {}),
-        because: becauseOf(
-          rule,
-          evaluation,
-          `A payment of ${money} was offered${subject} because ${reason}.`,
-        ),
+        because: because(`A payment of ${money} was offered${subject} because ${reason}.`),
       };
     }
     case 'careNote': {
@@ -277,11 +294,7 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
         ...common,
         queue: params.queue,
         summary,
-        because: becauseOf(
-          rule,
-          evaluation,
-          `A note went to the ${params.queue} queue${subject} because ${reason}.`,
-        ),
+        because: because(`A note went to the ${params.queue} queue${subject} because ${reason}.`),
       };
     }
     default:
@@ -372,7 +385,8 @@ function imposeActions(
   const dc = describeContext(context, evaluation);
   const cap = evaluation.cap!;
   const scopeText = describeScope(restriction.scope, context.policy);
-  const reason = explainConditions(explainCondition(rule.conditions, evaluation.facts), true, dc);
+  const conditions = explainCondition(rule.conditions, evaluation.facts);
+  const reason = explainConditions(conditions, true, dc);
   const lift = liftForScope(context.state, context.policy, restriction, (c) => factsOfCap(evaluations, c));
   const templateKey = context.policy.document.notices?.restricted;
   const id = noticeId(
@@ -392,11 +406,11 @@ function imposeActions(
     link,
   );
   const howToLift = `${capitalize(liftClause)}.`;
-  const verb = restriction.kind === 'block' ? 'is blocked' : `is slowed to ${restriction.kbps} kbps`;
   const because = becauseOf(
     rule,
-    evaluation,
-    `${capitalize(scopeText)} ${verb} because ${reason}; ${liftClause}.`,
+    evaluation.facts,
+    conditions,
+    `${describeRestriction(restriction, context.policy)} because ${reason}; ${liftClause}.`,
   );
   const common = base(context, evaluation, cap.id, rule.name);
   const action: Action =
@@ -439,14 +453,15 @@ function liftActions(context: BuildContext, lifted: Lifted): Action[] {
   const dc = describeContext(context, evaluation);
   const scopeText = describeScope(scope, context.policy);
   const why = causeText(cause, context);
-  const detail =
+  const conditions =
     rule !== undefined && evaluation !== undefined
-      ? `: ${explainConditions(explainCondition(rule.conditions, evaluation.facts), false, dc)}`
-      : '';
+      ? explainCondition(rule.conditions, evaluation.facts)
+      : undefined;
+  const detail = conditions !== undefined ? `: ${explainConditions(conditions, false, dc)}` : '';
   const text = `${capitalize(scopeText)} is no longer ${restriction.kind === 'block' ? 'blocked' : 'slowed'} because ${why}${detail}.`;
   const because: Because =
-    rule !== undefined && evaluation !== undefined
-      ? becauseOf(rule, evaluation, text)
+    rule !== undefined && evaluation !== undefined && conditions !== undefined
+      ? becauseOf(rule, evaluation.facts, conditions, text)
       : { ruleName: restriction.ruleId, facts: {}, conditions: [], text };
   const window = evaluation?.window ?? '';
   const id = actionId({

@@ -80,9 +80,6 @@ export type FactName = keyof typeof FACTS;
 /** Every fact name. */
 export const FACT_NAMES = Object.keys(FACTS) as FactName[];
 
-/** The facts a rule without a cap may use. */
-export const SUBSCRIBER_FACT_NAMES = FACT_NAMES.filter((name) => FACTS[name].level === 'subscriber');
-
 /** The operators a condition may use: json-rules-engine's defaults, all of them scalar-safe. */
 export const OPERATORS = [
   'equal',

@@ -277,10 +277,3 @@ export type LeafCondition = z.infer<typeof LeafConditionSchema>;
 export type PolicyScope = z.infer<typeof PolicyScopeSchema>;
 /** An action kind a rule may produce. */
 export type RuleActionKind = RuleEvent['type'];
-export const RULE_ACTION_KINDS: readonly RuleActionKind[] = [
-  'notify',
-  'block',
-  'throttle',
-  'offerPayment',
-  'careNote',
-];

@@ -4,17 +4,13 @@ import type { Action, Because, Scope } from './schema/actions.js';
 import { EventSchema, type SpendEvent } from './schema/events.js';
 import { SubscriberProfileSchema, type SubscriberProfile } from './schema/profile.js';
 import { STATE_VERSION, SubscriberStateSchema, type SubscriberState } from './schema/state.js';
-import { getOwn, setOwn } from './schema/records.js';
+import { dictionary, getOwn, setOwn } from './schema/records.js';
 import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
-import { advanceClock, applyEvent, cycleAt } from './ledger/ledger.js';
-import { checkEvent } from './ledger/check-event.js';
-import { capFacts, caplessFacts, eventContext, subscriberFacts, type EventContext } from './ledger/facts.js';
-import { RuleGroupEvaluator } from './rules/engine.js';
-import { CompiledRuleGroup } from './rules/conditions.js';
-import type { Facts } from './schema/facts.js';
+import { capFacts, subscriberFacts, type EventContext } from './ledger/facts.js';
+import { Decider, freshMemo, type Decided, type Memo } from './decide/decider.js';
+import { fastEvent } from './decide/fast-event.js';
 import { explainCondition } from './rules/conditions.js';
-import { reconcile, type Evaluation } from './reconcile/reconcile.js';
-import { buildActions, becauseOf, describeLift, describeRestriction } from './explain/actions.js';
+import { becauseOf, describeLift, describeRestriction } from './explain/actions.js';
 import { explainConditions } from './explain/describe.js';
 import { liftForScope, type LiftOptions } from './explain/lift.js';
 
@@ -97,9 +93,6 @@ export interface EngineOptions {
   readonly evaluator?: 'compiled' | 'json-rules-engine';
 }
 
-/** Evaluates one group of rules on a set of facts. */
-type Evaluator = (facts: Facts) => Set<string> | Promise<Set<string>>;
-
 /** A spendcap engine bound to one policy. */
 export interface SpendcapEngine {
   readonly policy: Policy;
@@ -138,23 +131,17 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       { code: 'invalid_type', path: '$', message: 'expected a policy from loadPolicy()', severity: 'error' },
     ]);
   }
-  // json-rules-engine is the reference; the compiled evaluator gives the same answers (a differential
-  // test holds them to it) without a promise, an almanac and a fact cache per evaluation.
+  // json-rules-engine is the reference; the default mode gives the same answers (a differential test
+  // holds it to them) without a promise, an almanac and a fact cache per evaluation, and without
+  // re-reconciling when no rule's result changed (see Decider).
   const reference = options.evaluator === 'json-rules-engine';
-  const group = (rules: readonly LoadedRule[]): Evaluator => {
-    if (reference) {
-      const jre = new RuleGroupEvaluator(rules);
-      return (facts) => jre.matches(facts);
-    }
-    const compiled = new CompiledRuleGroup(rules);
-    return (facts) => compiled.matches(facts);
-  };
-  const evaluators = new Map<string, Evaluator>();
-  for (const cap of policy.caps) if (cap.rules.length > 0) evaluators.set(cap.id, group(cap.rules));
-  const caplessEvaluator = policy.caplessRules.length > 0 ? group(policy.caplessRules) : null;
-  // States this engine returned. A caller that edits one in place (rather than storing and loading it)
-  // gets no schema check on it; an inconsistency is still caught and rejected by `process`.
+  const decider = new Decider(policy, reference);
+  // States this engine returned, and what it remembers beside each. A caller that edits one in place
+  // (rather than storing and loading it) gets no schema check on it: states are values, and a returned
+  // state must not be changed.
   const produced = new WeakSet<object>();
+  const memos = new WeakMap<object, Memo>();
+  const fresh = freshMemo(policy);
 
   function init(profile: SubscriberProfile): SubscriberState {
     const parsed = SubscriberProfileSchema.safeParse(profile);
@@ -169,125 +156,64 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       location: { country: p.homeCountry, zone: 'home', at: null },
       caps: {},
       overrides: {},
-      disputes: {},
+      disputes: dictionary(),
       restrictions: [],
       notices: {},
-      seen: {},
+      seen: dictionary(),
     };
     produced.add(state);
+    if (!reference) memos.set(state, fresh);
     return state;
   }
 
-  async function evaluate(draft: SubscriberState, context: EventContext, now: number): Promise<Evaluation[]> {
-    const subscriber = subscriberFacts(draft, context, now);
-    const evaluations: Evaluation[] = [];
-    for (const cap of policy.caps) {
-      const facts = capFacts(draft, cap, subscriber, now);
-      const evaluator = evaluators.get(cap.id);
-      const matched = evaluator === undefined ? new Set<string>() : await evaluator(facts);
-      evaluations.push({
-        cap,
-        rules: cap.rules,
-        facts,
-        matched,
-        window: getOwn(draft.caps, cap.id)!.cur!.key,
-      });
+  /** The event, validated: by the fast check when it is certainly valid, else by the schema. */
+  function parseEvent(input: unknown): SpendEvent | Issue[] {
+    try {
+      // Validation walks caller data: a getter that throws or a nesting deep enough to overflow the
+      // stack must come back as a rejection, never as an exception.
+      const fast = reference ? null : fastEvent(input, policy, decider.services);
+      if (fast !== null) return fast;
+      const parsed = EventSchema.safeParse(input);
+      return parsed.success ? parsed.data : issuesFromZod(parsed.error.issues, input, EVENT_CONTEXT);
+    } catch (error) {
+      return [unreadable(error)];
     }
-    if (caplessEvaluator !== null) {
-      const facts = caplessFacts(subscriber);
-      const matched = await caplessEvaluator(facts);
-      // First, so a welcome to a zone comes before the warnings that the same usage may trigger.
-      evaluations.unshift({
-        cap: null,
-        rules: policy.caplessRules,
-        facts,
-        matched,
-        window: cycleAt(draft, now).key,
-      });
-    }
-    return evaluations;
   }
 
   async function process(state: SubscriberState, input: unknown): Promise<Decision> {
     const reject = (issues: Issue[]): Decision => ({ outcome: 'rejected', state, actions: [], issues });
-    let event: SpendEvent;
+    let trusted: boolean;
     try {
-      // Validation walks caller data: a getter that throws or a nesting deep enough to overflow the
-      // stack must come back as a rejection, never as an exception out of `process`.
       // A state this engine made is known good; one from storage or elsewhere is checked whole.
-      const trusted = produced.has(state) && state.version === STATE_VERSION && state.policy.id === policy.id;
+      trusted = produced.has(state) && state.version === STATE_VERSION && state.policy.id === policy.id;
       if (!trusted) {
         const stateIssues = checkState(state, policy);
         if (stateIssues.length > 0) return reject(stateIssues);
       }
-      const parsed = EventSchema.safeParse(input);
-      if (!parsed.success) return reject(issuesFromZod(parsed.error.issues, input, EVENT_CONTEXT));
-      event = parsed.data;
     } catch (error) {
-      return reject([
-        {
-          code: 'invalid_type',
-          path: '$',
-          message: `unreadable input: ${(error as Error).message}`,
-          severity: 'error',
-        },
-      ]);
+      return reject([unreadable(error)]);
     }
+    const event = parseEvent(input);
+    if (Array.isArray(event)) return reject(event);
     try {
-      return await decide(state, event);
+      const memo = trusted ? (memos.get(state) ?? null) : null;
+      const decided = await decider.decide(state, event, memo, false);
+      if (decided.state !== state) {
+        produced.add(decided.state);
+        if (decided.memo !== null) memos.set(decided.state, decided.memo);
+      }
+      return toDecision(decided);
     } catch (error) {
-      // A state that passed its schema can still be inconsistent (edited by hand, a profile changed
-      // under it, a proxy that cannot be cloned): that is bad input too, never an exception.
-      return reject([
-        {
-          code: 'invalid_state',
-          path: '$.state',
-          message: `the state cannot take this event: ${(error as Error).message}`,
-          severity: 'error',
-        },
-      ]);
+      return reject([inconsistent(error)]);
     }
   }
 
-  /** Decides a validated event against a validated state. */
-  async function decide(state: SubscriberState, event: SpendEvent): Promise<Decision> {
-    const reject = (issues: Issue[]): Decision => ({ outcome: 'rejected', state, actions: [], issues });
-    const at = Date.parse(event.at);
-    const eventIssues = checkEvent(state, policy, event, at);
-    // Ids are unique per subscriber and currency is the policy's: an id seen before on another
-    // subscriber's or currency's event is a bad event, not a repeat.
-    const identity = eventIssues.filter(
-      (i) => i.code === 'subscriber_mismatch' || i.code === 'currency_mismatch',
-    );
-    if (identity.length > 0) return reject(identity);
-    if (Object.prototype.hasOwnProperty.call(state.seen, event.id))
-      return { outcome: 'duplicate', state, actions: [] };
-    if (eventIssues.length > 0) return reject(eventIssues);
-
-    const draft = structuredClone(state);
-    produced.add(draft);
-    // The state records the policy version that last decided on it (a new version of the same policy
-    // carries on from a stored state).
-    if (draft.policy.version !== policy.version) draft.policy = { id: policy.id, version: policy.version };
-    const now = Math.max(draft.clock ?? at, at);
-    const rolled = advanceClock(draft, policy, now);
-    const applied = applyEvent(draft, policy, event, at);
-    if (applied.late) {
-      const note: Issue = {
-        code: 'late_event',
-        path: '$.at',
-        message: `${event.at} is before the current billing cycle (from ${cycleAt(draft, now).key}): counted in its own window; no restriction of the current window changes`,
-        severity: 'warning',
-      };
-      return { outcome: 'late', state: draft, actions: [], issues: [note, ...applied.notes] };
-    }
-    const context = eventContext(policy, draft, event, applied.previousZone, applied.zoneChanged);
-    const evaluations = await evaluate(draft, context, now);
-    const changes = reconcile(draft, evaluations, { event, zoneChanged: applied.zoneChanged, rolled }, now);
-    const actions = buildActions({ policy, state: draft, event, now }, evaluations, changes);
-    return applied.notes.length > 0
-      ? { outcome: 'applied', state: draft, actions, issues: applied.notes }
-      : { outcome: 'applied', state: draft, actions };
+  /** One subscriber's state while `run` folds events into it. */
+  interface Entry {
+    state: SubscriberState;
+    /** Whether `run` made this state (or a copy of the caller's), so it may change it in place. */
+    owned: boolean;
+    memo: Memo | null;
   }
 
   async function run(
@@ -301,11 +227,11 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         ? (profiles as Iterable<SubscriberProfile>)
         : Object.values(profiles);
     for (const profile of list) profileById.set(profile.subscriberId, profile);
-    const states: Record<string, SubscriberState> = { ...initial };
+    const entries = new Map<string, Entry>();
     const decisions: BatchDecision[] = [];
     let index = 0;
     for (const input of events) {
-      const path = `$[${index++}]`;
+      const position = index++;
       let subscriberId: string | null = null;
       let eventId: string | null = null;
       try {
@@ -315,12 +241,15 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       } catch {
         // An unreadable event falls through to process, which rejects it with the reason.
       }
-      let state = subscriberId === null ? undefined : getOwn(states, subscriberId);
-      if (state === undefined && subscriberId !== null) {
+      let entry = subscriberId === null ? undefined : entries.get(subscriberId);
+      if (entry === undefined && subscriberId !== null) {
+        const stored = getOwn(initial, subscriberId);
         const profile = profileById.get(subscriberId);
-        if (profile !== undefined) {
+        if (stored !== undefined) entry = { state: stored, owned: false, memo: null };
+        else if (profile !== undefined) {
           try {
-            state = init(profile);
+            const state = init(profile);
+            entry = { state, owned: !reference, memo: memos.get(state) ?? null };
           } catch (error) {
             const issues = (error as InputError).issues ?? [];
             decisions.push({
@@ -333,8 +262,9 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
             continue;
           }
         }
+        if (entry !== undefined) entries.set(subscriberId, entry);
       }
-      if (state === undefined) {
+      if (entry === undefined) {
         const message =
           subscriberId === null ? "missing 'subscriberId'" : `no profile for subscriber '${subscriberId}'`;
         decisions.push({
@@ -345,7 +275,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
           issues: [
             {
               code: subscriberId === null ? 'missing_key' : 'subscriber_mismatch',
-              path: `${path}.subscriberId`,
+              path: `$[${position}].subscriberId`,
               message,
               severity: 'error',
             },
@@ -353,15 +283,58 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         });
         continue;
       }
-      const decision = await process(state, input);
-      setOwn(states, subscriberId!, decision.state);
-      decisions.push({
-        eventId,
-        subscriberId,
-        outcome: decision.outcome,
-        actions: decision.actions,
-        ...(decision.issues !== undefined ? { issues: decision.issues } : {}),
-      });
+      if (entry.owned) {
+        // A state run made: decided in place, with no copy and no promise.
+        const event = parseEvent(input);
+        let outcome: Decision['outcome'];
+        let actions: readonly Action[] = NO_ACTIONS;
+        let issues: readonly Issue[] | undefined;
+        if (Array.isArray(event)) {
+          outcome = 'rejected';
+          issues = event;
+        } else {
+          try {
+            const decided = decider.decideSync(entry.state, event, entry.memo, true);
+            entry.memo = decided.memo;
+            outcome = decided.outcome;
+            if (decided.actions.length > 0) actions = decided.actions;
+            issues = decided.issues;
+          } catch (error) {
+            // Only a bug gets here (a state run made is consistent with the policy).
+            outcome = 'rejected';
+            issues = [inconsistent(error)];
+          }
+        }
+        decisions.push(
+          issues !== undefined
+            ? { eventId, subscriberId, outcome, actions, issues }
+            : { eventId, subscriberId, outcome, actions },
+        );
+        continue;
+      }
+      const decision = await process(entry.state, input);
+      if (decision.state !== entry.state) {
+        entry.state = decision.state;
+        entry.owned = !reference;
+        entry.memo = memos.get(decision.state) ?? null;
+      }
+      decisions.push(
+        decision.issues !== undefined
+          ? {
+              eventId,
+              subscriberId,
+              outcome: decision.outcome,
+              actions: decision.actions,
+              issues: decision.issues,
+            }
+          : { eventId, subscriberId, outcome: decision.outcome, actions: decision.actions },
+      );
+    }
+    const states: Record<string, SubscriberState> = { ...initial };
+    for (const [id, entry] of entries) {
+      produced.add(entry.state);
+      if (entry.memo !== null) memos.set(entry.state, entry.memo);
+      setOwn(states, id, entry.state);
     }
     return { decisions, states };
   }
@@ -440,6 +413,43 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
   }
 
   return { policy, init, process, run, explain };
+}
+
+/** The actions of a batch decision without any: one frozen array, not a million empty ones. */
+const NO_ACTIONS: readonly Action[] = Object.freeze([]);
+
+function toDecision(decided: Decided): Decision {
+  const { outcome, state, actions, issues } = decided;
+  switch (outcome) {
+    case 'applied':
+      return issues === undefined ? { outcome, state, actions } : { outcome, state, actions, issues };
+    case 'duplicate':
+      return { outcome, state, actions };
+    default:
+      return { outcome, state, actions, issues: issues ?? [] };
+  }
+}
+
+function unreadable(error: unknown): Issue {
+  return {
+    code: 'invalid_type',
+    path: '$',
+    message: `unreadable input: ${(error as Error).message}`,
+    severity: 'error',
+  };
+}
+
+/**
+ * A state that passed its schema can still be inconsistent (edited by hand, a profile changed under it,
+ * a proxy that cannot be copied): that is bad input too, never an exception.
+ */
+function inconsistent(error: unknown): Issue {
+  return {
+    code: 'invalid_state',
+    path: '$.state',
+    message: `the state cannot take this event: ${(error as Error).message}`,
+    severity: 'error',
+  };
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from './describe.js';
 import { actionId } from './ids.js';
 import { liftForScope, type LiftOptions } from './lift.js';
-import { formatMoney, renderTemplate, resolveTemplateText } from './template.js';
+import { dateFormatter, formatMoney, renderTemplate, resolveTemplateText } from './template.js';
 import { getOwn } from '../schema/records.js';
 
 /** Built-in English texts for the notices that go with every restriction change. */
@@ -102,9 +102,7 @@ export function describeLift(
   const date =
     lift.windowEnd === undefined
       ? undefined
-      : new Intl.DateTimeFormat(where.locale, { dateStyle: 'medium', timeZone: where.timeZone }).format(
-          lift.windowEnd,
-        );
+      : dateFormatter(where.locale, where.timeZone).format(lift.windowEnd);
   if (ways.length === 0)
     return date === undefined ? 'a care agent can lift it' : `it lifts by itself on ${date}`;
   const text = `to lift it, ${ways.join(', or ')}`;
@@ -320,7 +318,7 @@ function careSummary(context: BuildContext, evaluation: Evaluation, reason: stri
     evaluation.cap === null
       ? undefined
       : `${evaluation.cap.label} at ${formatPercent(evaluation.facts.usageRatio as number)} (${formatAmount(evaluation.facts.spend as number, dc)} of ${formatAmount(evaluation.cap.limit, dc)}) because ${reason}`;
-  const date = new Intl.DateTimeFormat(dc.locale, { dateStyle: 'medium', timeZone: state.profile.timeZone });
+  const date = dateFormatter(dc.locale, state.profile.timeZone);
   const disputes = Object.entries(state.disputes)
     .filter(([, d]) => d.status === 'open')
     .map(

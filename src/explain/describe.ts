@@ -1,7 +1,7 @@
 import type { ConditionResult, Scope } from '../schema/actions.js';
 import type { FactValue } from '../schema/facts.js';
 import type { LoadedCap, Policy } from '../policy/types.js';
-import { formatMoney } from './template.js';
+import { formatMoney, quantityFormatter } from './template.js';
 
 /** What a sentence needs to name amounts: the cap (null for a rule without one) and the policy. */
 export interface DescribeContext {
@@ -34,7 +34,7 @@ const MONEY_FACTS = new Set(['spend', 'paid', 'outstanding', 'limit', 'remaining
  */
 export function formatAmount(amount: number, context: DescribeContext): string {
   if (context.cap?.measure === 'quantity') {
-    return `${new Intl.NumberFormat(context.locale, { maximumFractionDigits: 2 }).format(amount)} ${context.cap.unit}`;
+    return `${quantityFormatter(context.locale).format(amount)} ${context.cap.unit}`;
   }
   return formatMoney(Math.round(amount), context.policy.currency, context.locale);
 }

@@ -2,7 +2,7 @@ import type { Facts } from '../schema/facts.js';
 import type { LoadedCap, LoadedRule, Policy } from '../policy/types.js';
 import type { Restriction, SubscriberState, WindowTotals } from '../schema/state.js';
 import { getOwn } from '../schema/records.js';
-import { testCondition } from '../rules/conditions.js';
+import { compiledOf } from '../rules/conditions.js';
 import { moneyFacts } from '../ledger/facts.js';
 
 /** The ways a restriction can end, found by asking the rule what-if questions. */
@@ -33,10 +33,12 @@ export function liftOptions(
   facts: Facts,
   homeCountry: string,
 ): LiftOptions {
-  const holds = (f: Facts) => testCondition(rule.conditions, f);
+  const holds = compiledOf(rule.conditions);
   let payment: number | undefined;
   if (cap.measure === 'cost') {
-    const withPayment = (extra: number) => holds({ ...facts, ...moneyFacts(cap, totals, extra) });
+    // One copy of the facts, its money facts rewritten for each payment tried.
+    const probe: Facts = { ...facts };
+    const withPayment = (extra: number) => holds(Object.assign(probe, moneyFacts(cap, totals, extra)));
     let hi = Math.max(0, totals.charged - totals.credited - totals.disputed - totals.paid) + cap.limit + 1;
     if (!withPayment(hi)) {
       let lo = 0;

@@ -90,11 +90,49 @@ const ISO_EXPONENTS: Readonly<Record<string, number>> = {
 };
 
 const formatters = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const quantityFormats = new Map<string, Intl.NumberFormat>();
+/** Formatter caches are cleared wholesale past this size (a formatter costs tens of microseconds to make). */
+const MAX_FORMATTERS = 1_000;
+
+/**
+ * A medium-style date formatter for a locale and time zone, made once and kept.
+ *
+ * @example
+ * dateFormatter('pl-PL', 'Europe/Warsaw').format(Date.parse('2026-11-24T10:00:00Z')); // '24 lis 2026'
+ */
+export function dateFormatter(locale: string, timeZone: string): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}`;
+  let f = dateFormats.get(key);
+  if (f === undefined) {
+    if (dateFormats.size >= MAX_FORMATTERS) dateFormats.clear();
+    f = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone });
+    dateFormats.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * A number formatter with at most two fraction digits (quantities), made once per locale and kept.
+ *
+ * @example
+ * quantityFormatter('en').format(1234.5); // '1,234.5'
+ */
+export function quantityFormatter(locale: string): Intl.NumberFormat {
+  let f = quantityFormats.get(locale);
+  if (f === undefined) {
+    if (quantityFormats.size >= MAX_FORMATTERS) quantityFormats.clear();
+    f = new Intl.NumberFormat(locale, { maximumFractionDigits: 2 });
+    quantityFormats.set(locale, f);
+  }
+  return f;
+}
 
 function formatter(locale: string, currency: string): Intl.NumberFormat {
   const key = `${locale}|${currency}`;
   let f = formatters.get(key);
   if (f === undefined) {
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
     const digits = minorDigits(currency);
     f = new Intl.NumberFormat(locale, {
       style: 'currency',
@@ -140,7 +178,18 @@ export function toDecimalString(minor: number, digits: number): string {
  * formatMoney(150000, 'PLN', 'pl-PL'); // '1500,00 zł'
  */
 export function formatMoney(minor: number, currency: string, locale: string): string {
-  const decimal = toDecimalString(minor, minorDigits(currency));
-  // Intl formats a decimal string exactly; going through a float could round large amounts.
-  return formatter(locale, currency).format(decimal as unknown as number);
+  const key = `${locale}|${currency}|${minor}`;
+  let text = moneyTexts.get(key);
+  if (text === undefined) {
+    const decimal = toDecimalString(minor, minorDigits(currency));
+    // Intl formats a decimal string exactly; going through a float could round large amounts.
+    text = formatter(locale, currency).format(decimal as unknown as number);
+    if (moneyTexts.size >= MAX_MONEY_TEXTS) moneyTexts.clear();
+    moneyTexts.set(key, text);
+  }
+  return text;
 }
+
+/** Amounts already formatted (limits and prices repeat), cleared wholesale past this size. */
+const moneyTexts = new Map<string, string>();
+const MAX_MONEY_TEXTS = 20_000;

@@ -2,14 +2,14 @@ import type { Facts } from '../schema/facts.js';
 import type { SpendEvent } from '../schema/events.js';
 import type { SubscriberState, WindowTotals } from '../schema/state.js';
 import type { LoadedCap, Policy } from '../policy/types.js';
-import { daysLeftInWindow } from '../window/index.js';
 import { getOwn } from '../schema/records.js';
 import { spendOf } from './ledger.js';
 
 const MS_PER_DAY = 86_400_000;
 
 /** Facts about the subscriber and the triggering event, shared by every cap. */
-export type SubscriberFacts = Pick<
+export type SubscriberFacts = { -readonly [K in keyof SubscriberFactsRO]: SubscriberFactsRO[K] };
+type SubscriberFactsRO = Pick<
   Facts,
   | 'zone'
   | 'country'
@@ -59,36 +59,67 @@ export function eventContext(
 }
 
 /**
+ * Writes the facts every rule may see, at time `now`, into `into` (a new object, or one reused across
+ * caps and events by the engine's fast path).
+ */
+export function writeSubscriberFacts(
+  into: SubscriberFacts,
+  state: SubscriberState,
+  type: SpendEvent['type'],
+  service: string | null,
+  eventZone: string | null,
+  previousZone: string,
+  zoneChanged: boolean,
+  now: number,
+): void {
+  let openDisputes = 0;
+  let disputedAmount = 0;
+  let oldest = Infinity;
+  const disputes = state.disputes;
+  for (const reference in disputes) {
+    if (!Object.prototype.hasOwnProperty.call(disputes, reference)) continue;
+    const dispute = disputes[reference]!;
+    if (dispute.status !== 'open') continue;
+    openDisputes++;
+    disputedAmount += dispute.amount;
+    oldest = Math.min(oldest, dispute.openedAt);
+  }
+  const location = state.location;
+  into.zone = location.zone;
+  into.country = location.country;
+  into.roaming = location.zone !== 'home';
+  into.previousZone = previousZone;
+  into.zoneChanged = zoneChanged;
+  into.eventType = type;
+  into.eventService = service;
+  into.eventZone = eventZone;
+  into.tenureMonths = state.profile.tenureMonths ?? null;
+  into.segment = state.profile.segment ?? null;
+  into.openDisputes = openDisputes;
+  into.disputedAmount = disputedAmount;
+  into.oldestOpenDisputeDays =
+    openDisputes === 0 ? null : Math.max(0, Math.floor((now - oldest) / MS_PER_DAY));
+}
+
+/**
  * Facts every rule may see, at time `now`.
  *
  * @example
  * subscriberFacts(state, context, now).roaming; // true while abroad
  */
 export function subscriberFacts(state: SubscriberState, context: EventContext, now: number): SubscriberFacts {
-  let openDisputes = 0;
-  let disputedAmount = 0;
-  let oldest = Infinity;
-  for (const dispute of Object.values(state.disputes)) {
-    if (dispute.status !== 'open') continue;
-    openDisputes++;
-    disputedAmount += dispute.amount;
-    oldest = Math.min(oldest, dispute.openedAt);
-  }
-  return {
-    zone: state.location.zone,
-    country: state.location.country,
-    roaming: state.location.zone !== 'home',
-    previousZone: context.previousZone,
-    zoneChanged: context.zoneChanged,
-    eventType: context.type,
-    eventService: context.service,
-    eventZone: context.zone,
-    tenureMonths: state.profile.tenureMonths ?? null,
-    segment: state.profile.segment ?? null,
-    openDisputes,
-    disputedAmount,
-    oldestOpenDisputeDays: openDisputes === 0 ? null : Math.max(0, Math.floor((now - oldest) / MS_PER_DAY)),
-  };
+  const out = {} as { -readonly [K in keyof SubscriberFacts]: SubscriberFacts[K] };
+  writeSubscriberFacts(
+    out,
+    state,
+    context.type,
+    context.service,
+    context.zone,
+    context.previousZone,
+    context.zoneChanged,
+    now,
+  );
+  return out;
 }
 
 /** Money facts of a cap from its totals, so the "what would lift it" analysis can vary `paid`. */
@@ -107,6 +138,32 @@ export function moneyFacts(cap: LoadedCap, totals: WindowTotals, extraPaid = 0) 
 }
 
 /**
+ * Writes the facts of one cap (the money facts of its current window `totals`, its overrides and the
+ * days left) into `into`, leaving the subscriber facts there as they are.
+ */
+export function writeCapFacts(
+  into: Facts,
+  cap: LoadedCap,
+  totals: WindowTotals,
+  overrides: SubscriberState['overrides'][string] | undefined,
+  now: number,
+): void {
+  const spend = totals.charged - totals.credited - totals.disputed;
+  const paid = cap.measure === 'cost' ? totals.paid : 0;
+  const outstanding = spend - paid;
+  into.spend = spend;
+  into.paid = paid;
+  into.outstanding = outstanding;
+  into.limit = cap.limit;
+  into.usageRatio = outstanding / cap.limit;
+  into.remaining = cap.limit - outstanding;
+  into.optedIn = overrides?.customer !== undefined && now < overrides.customer.until;
+  into.agentOverride = overrides?.agent !== undefined && now < overrides.agent.until;
+  // daysLeftInWindow's formula, without building a window object per cap and event.
+  into.daysLeftInWindow = Math.max(0, Math.floor((totals.end - now) / MS_PER_DAY));
+}
+
+/**
  * All facts of one cap at time `now`: the money facts of its current window, its overrides, and the
  * subscriber facts.
  *
@@ -119,21 +176,38 @@ export function capFacts(
   subscriber: SubscriberFacts,
   now: number,
 ): Facts {
-  const totals = getOwn(state.caps, cap.id)!.cur!;
-  const overrides = getOwn(state.overrides, cap.id);
-  return {
-    ...moneyFacts(cap, totals),
+  const facts: Facts = {
+    spend: 0,
+    paid: 0,
+    outstanding: 0,
+    limit: 0,
+    usageRatio: 0,
+    remaining: 0,
     ...subscriber,
-    optedIn: overrides?.customer !== undefined && now < overrides.customer.until,
-    agentOverride: overrides?.agent !== undefined && now < overrides.agent.until,
-    daysLeftInWindow: daysLeftInWindow({ kind: cap.window, ...totals }, now),
+    optedIn: false,
+    agentOverride: false,
+    daysLeftInWindow: 0,
   };
+  writeCapFacts(facts, cap, getOwn(state.caps, cap.id)!.cur!, getOwn(state.overrides, cap.id), now);
+  return facts;
 }
 
 /** Facts for a rule without a cap: the subscriber facts, and null for every cap fact. */
-export function caplessFacts(subscriber: SubscriberFacts): Facts {
+export function caplessFacts(s: SubscriberFacts): Facts {
   return {
-    ...subscriber,
+    zone: s.zone,
+    country: s.country,
+    roaming: s.roaming,
+    previousZone: s.previousZone,
+    zoneChanged: s.zoneChanged,
+    eventType: s.eventType,
+    eventService: s.eventService,
+    eventZone: s.eventZone,
+    tenureMonths: s.tenureMonths,
+    segment: s.segment,
+    openDisputes: s.openDisputes,
+    disputedAmount: s.disputedAmount,
+    oldestOpenDisputeDays: s.oldestOpenDisputeDays,
     spend: null,
     paid: null,
     outstanding: null,

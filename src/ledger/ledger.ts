@@ -48,38 +48,64 @@ export function horizonOf(state: SubscriberState): number | null {
   return previousWindow(cycleAt(state, state.clock), timeZone, cycleAnchorDay).start;
 }
 
+const NOTHING_ROLLED: ReadonlySet<string> = new Set();
+
 /**
  * Moves the clock to `now`, rolling every cap's window that `now` has left: the current window becomes
  * the previous one (kept for late records), and the one before is forgotten. Returns the caps rolled.
+ *
+ * `clockCycle`, when given, is the billing cycle that contains the draft's clock before the move, for a
+ * state this engine has kept since its windows were computed: a cap whose current window still contains
+ * `now` is then left alone without asking for its window again, and the ids and disputes that fell
+ * behind the horizon are only looked for when the cycle changes (the horizon moves only then);
+ * `clockHorizon` is the horizon of that cycle.
  */
-export function advanceClock(draft: SubscriberState, policy: Policy, now: number): Set<string> {
-  const rolled = new Set<string>();
+export function advanceClock(
+  draft: SubscriberState,
+  policy: Policy,
+  now: number,
+  clockCycle?: BillingWindow,
+  clockHorizon?: number,
+): ReadonlySet<string> {
+  let rolled: Set<string> | null = null;
   const { timeZone, cycleAnchorDay } = draft.profile;
-  for (const cap of policy.caps) {
-    const window = windowAt(cap.window, now, timeZone, cycleAnchorDay);
+  const caps = policy.caps;
+  for (let i = 0; i < caps.length; i++) {
+    const cap = caps[i]!;
     const slot = getOwn(draft.caps, cap.id) ?? setOwn(draft.caps, cap.id, { cur: null, prev: null });
-    if (slot.cur === null) {
+    const cur = slot.cur;
+    if (clockCycle !== undefined && cur !== null && now >= cur.start && now < cur.end) continue;
+    const window = windowAt(cap.window, now, timeZone, cycleAnchorDay);
+    if (cur === null) {
       slot.cur = emptyTotals(window);
-    } else if (window.start !== slot.cur.start || window.end !== slot.cur.end) {
+    } else if (window.start !== cur.start || window.end !== cur.end) {
       // Moving on keeps the window before as `prev` when it is adjacent. A window that changed shape
       // (the policy changed the cap's window, or the profile its anchor) starts afresh.
-      slot.prev = slot.cur.end === window.start ? slot.cur : null;
+      slot.prev = cur.end === window.start ? cur : null;
       slot.cur = emptyTotals(window);
-      rolled.add(cap.id);
+      (rolled ??= new Set()).add(cap.id);
     }
   }
   draft.clock = draft.clock === null ? now : Math.max(draft.clock, now);
-  const horizon = horizonOf(draft)!;
-  for (const [id, at] of Object.entries(draft.seen)) if (at < horizon) delete draft.seen[id];
-  for (const [reference, dispute] of Object.entries(draft.disputes)) {
-    if (dispute.status !== 'open' && dispute.openedAt < horizon) delete draft.disputes[reference];
+  // Ids are applied at or after the horizon, so only a move of the horizon leaves any behind it. A
+  // dispute opened before the horizon is kept while open, and goes once it is decided.
+  const horizon = clockCycle === undefined || draft.clock >= clockCycle.end ? horizonOf(draft)! : null;
+  if (horizon !== null)
+    for (const id of Object.keys(draft.seen)) if (draft.seen[id]! < horizon) delete draft.seen[id];
+  for (const reference in draft.disputes) {
+    if (!Object.prototype.hasOwnProperty.call(draft.disputes, reference)) continue;
+    const dispute = draft.disputes[reference]!;
+    if (dispute.status !== 'open' && dispute.openedAt < (horizon ?? clockHorizon!))
+      delete draft.disputes[reference];
   }
-  for (const [capId, overrides] of Object.entries(draft.overrides)) {
+  for (const capId in draft.overrides) {
+    if (!Object.prototype.hasOwnProperty.call(draft.overrides, capId)) continue;
+    const overrides = draft.overrides[capId]!;
     if (overrides.customer !== undefined && overrides.customer.until <= now) delete overrides.customer;
     if (overrides.agent !== undefined && overrides.agent.until <= now) delete overrides.agent;
     if (overrides.customer === undefined && overrides.agent === undefined) delete draft.overrides[capId];
   }
-  return rolled;
+  return rolled ?? NOTHING_ROLLED;
 }
 
 /**
@@ -140,36 +166,37 @@ export interface Applied {
 
 /**
  * Folds one validated, checked event into the draft state at time `at` (epoch ms). The clock must already
- * have been advanced to at least `at`.
+ * have been advanced to at least `at`; `clockCycle` is the billing cycle containing it.
  */
-export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendEvent, at: number): Applied {
+export function applyEvent(
+  draft: SubscriberState,
+  policy: Policy,
+  event: SpendEvent,
+  at: number,
+  clockCycle: BillingWindow = cycleAt(draft, draft.clock!),
+): Applied {
   const notes: Issue[] = [];
-  const late = LEDGER_EVENTS.has(event.type) && at < cycleAt(draft, draft.clock!).start;
+  const late = LEDGER_EVENTS.has(event.type) && at < clockCycle.start;
   const previousZone = draft.location.zone;
   const count = (cap: LoadedCap, apply: (totals: WindowTotals) => void, path: string) => {
     const totals = landingWindow(draft, cap, at);
-    if (totals === null) {
-      notes.push({
-        code: 'not_counted',
-        path,
-        message: `not counted towards cap '${cap.id}': its ${cap.window} window containing ${event.at} is no longer kept`,
-        severity: 'warning',
-      });
-    } else apply(totals);
-  };
-  const moveTo = (country: string) => {
-    if (!late && (draft.location.at === null || at >= draft.location.at)) {
-      draft.location = { country, zone: policy.zoneOf(country, draft.profile.homeCountry), at };
-    }
+    if (totals === null) notes.push(notCounted(cap, path, event));
+    else apply(totals);
   };
 
   switch (event.type) {
     case 'usage': {
+      // Written without closures: this is the one branch run for most events.
       const zone = policy.zoneOf(event.country, draft.profile.homeCountry);
-      for (const cap of policy.caps) {
+      const caps = policy.caps;
+      for (let i = 0; i < caps.length; i++) {
+        const cap = caps[i]!;
         if (!inCapScope(cap, event.service, zone)) continue;
+        let amount: number;
+        let path: string;
         if (cap.measure === 'cost') {
-          count(cap, (t) => (t.charged += event.cost.amount), '$.cost.amount');
+          amount = event.cost.amount;
+          path = '$.cost.amount';
         } else if (event.quantity === undefined) {
           notes.push({
             code: 'not_counted',
@@ -177,6 +204,7 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
             message: `no quantity: not counted towards quantity cap '${cap.id}' (${cap.unit})`,
             severity: 'warning',
           });
+          continue;
         } else if (event.unit !== cap.unit) {
           notes.push({
             code: 'not_counted',
@@ -184,16 +212,20 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
             message: `quantity in '${event.unit ?? 'no unit'}' not counted towards cap '${cap.id}', which counts '${cap.unit}'`,
             severity: 'warning',
           });
+          continue;
         } else {
-          const quantity = event.quantity;
-          count(cap, (t) => (t.charged += quantity), '$.quantity');
+          amount = event.quantity;
+          path = '$.quantity';
         }
+        const totals = landingWindow(draft, cap, at);
+        if (totals === null) notes.push(notCounted(cap, path, event));
+        else totals.charged += amount;
       }
-      moveTo(event.country);
+      moveTo(draft, policy, event.country, at, late);
       break;
     }
     case 'location':
-      moveTo(event.country);
+      moveTo(draft, policy, event.country, at, late);
       break;
     case 'payment':
       for (const cap of moneyCaps(policy, undefined, false))
@@ -231,6 +263,26 @@ export function applyEvent(draft: SubscriberState, policy: Policy, event: SpendE
   }
   setOwn(draft.seen, event.id, at);
   return { late, notes, previousZone, zoneChanged: draft.location.zone !== previousZone };
+}
+
+function notCounted(cap: LoadedCap, path: string, event: SpendEvent): Issue {
+  return {
+    code: 'not_counted',
+    path,
+    message: `not counted towards cap '${cap.id}': its ${cap.window} window containing ${event.at} is no longer kept`,
+    severity: 'warning',
+  };
+}
+
+/** The subscriber is where its latest (not late) usage or location event says. */
+function moveTo(draft: SubscriberState, policy: Policy, country: string, at: number, late: boolean): void {
+  const location = draft.location;
+  if (!late && (location.at === null || at >= location.at)) {
+    // In place: the draft's location is its own (a copy, or a state `run` owns).
+    location.country = country;
+    location.zone = policy.zoneOf(country, draft.profile.homeCountry);
+    location.at = at;
+  }
 }
 
 function applyDispute(

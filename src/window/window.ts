@@ -43,8 +43,11 @@ const MAX_CACHE_ENTRIES = 50_000;
 const zoneValidity = new Map<string, boolean>();
 /** `${timeZone}|${local day number}` -> first instant of that local day. */
 const dayStarts = new Map<string, number>();
-/** `${kind}|${timeZone}|${anchorDay}` -> the window last returned, since events mostly arrive in order. */
-const lastWindows = new Map<string, BillingWindow>();
+/**
+ * `${kind}|${timeZone}|${anchorDay}` -> the two windows last computed, since events mostly arrive in order
+ * and a window is often asked for together with the one before it (the ledger's horizon).
+ */
+const lastWindows = new Map<string, [BillingWindow, BillingWindow | undefined]>();
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): V {
   if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
@@ -117,11 +120,16 @@ export function windowAt(
   const lastKey = kind === 'day' ? `day|${timeZone}` : `cycle|${timeZone}|${anchorDay}`;
   const last = lastWindows.get(lastKey);
   // Windows never overlap, so a cached window that contains the instant is the answer.
-  if (last !== undefined && last.start <= instant && instant < last.end) return last;
+  if (last !== undefined) {
+    const [a, b] = last;
+    if (a.start <= instant && instant < a.end) return a;
+    if (b !== undefined && b.start <= instant && instant < b.end) return b;
+  }
 
   const window =
     kind === 'day' ? dayWindowAt(instant, timeZone) : cycleWindowAt(instant, timeZone, anchorDay);
-  return remember(lastWindows, lastKey, window);
+  remember(lastWindows, lastKey, [window, last?.[0]]);
+  return window;
 }
 
 /**

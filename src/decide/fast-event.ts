@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import type { Policy } from '../policy/types.js';
+import type { SpendEvent } from '../schema/events.js';
+import { isCountryCode } from '../schema/countries.js';
+
+/**
+ * A fast acceptance test for the events a billing system sends by the million, run before zod.
+ *
+ * It answers "certainly valid" (and returns a fresh plain copy, so a getter or a later change to the
+ * caller's object cannot reach the state) or "not sure" (null): then `EventSchema` decides, and its
+ * issues are the ones reported. So this only ever accepts a subset of what the schema accepts, with the
+ * same data; a property test holds it to that (`test/decide/fast-event.test.ts`). It is deliberately
+ * narrower than the schema where being exact would cost time or risk: plain objects only, the policy's
+ * own currency and services, no `undefined`-valued keys, integers within `Number.MAX_SAFE_INTEGER`.
+ */
+
+/** The schema's own ISO 8601 pattern for `InstantSchema` (`z.iso.datetime({ offset: true })`). */
+const INSTANT = z.core.regexes.datetime({ offset: true } as Parameters<typeof z.core.regexes.datetime>[0]);
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const NETWORK = /^\d{3}-?\d{2,3}$/;
+
+type Input = Record<string, unknown>;
+
+const isId = (v: unknown): v is string =>
+  typeof v === 'string' && v.length >= 1 && v.length <= 200 && !CONTROL.test(v);
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 1000;
+const isInstant = (v: unknown): v is string =>
+  typeof v === 'string' && INSTANT.test(v) && Number.isFinite(Date.parse(v));
+const isMinor = (v: unknown): v is number => Number.isSafeInteger(v);
+const isCountry = (v: unknown): v is string => typeof v === 'string' && isCountryCode(v);
+
+/** The keys each event type allows (the schema is strict). */
+const KEYS: Readonly<Record<SpendEvent['type'], ReadonlySet<string>>> = {
+  usage: new Set([
+    'type',
+    'id',
+    'subscriberId',
+    'at',
+    'service',
+    'country',
+    'cost',
+    'quantity',
+    'unit',
+    'ratingGroup',
+  ]),
+  location: new Set(['type', 'id', 'subscriberId', 'at', 'country', 'network']),
+  payment: new Set(['type', 'id', 'subscriberId', 'at', 'amount', 'currency', 'reference']),
+  adjustment: new Set([
+    'type',
+    'id',
+    'subscriberId',
+    'at',
+    'amount',
+    'currency',
+    'reference',
+    'reason',
+    'capId',
+  ]),
+  dispute: new Set([
+    'type',
+    'id',
+    'subscriberId',
+    'at',
+    'reference',
+    'amount',
+    'currency',
+    'status',
+    'capId',
+  ]),
+  override: new Set(['type', 'id', 'subscriberId', 'at', 'by', 'capId', 'until', 'reason', 'agentId']),
+  tick: new Set(['type', 'id', 'subscriberId', 'at']),
+};
+
+/** Whether every own key of a plain object is allowed and none is inherited or holds `undefined`. */
+function onlyKeys(input: Input, allowed: ReadonlySet<string>): boolean {
+  for (const key in input) {
+    if (!allowed.has(key) || !Object.prototype.hasOwnProperty.call(input, key) || input[key] === undefined)
+      return false;
+  }
+  return true;
+}
+
+const isPlain = (v: unknown): v is Input =>
+  v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
+
+/**
+ * The event as the schema would parse it, when it is certainly valid; null when zod must decide.
+ *
+ * @example
+ * fastEvent({ type: 'tick', id: 't1', subscriberId: 's1', at: '2026-11-24T00:00:00Z' }, policy); // a copy
+ */
+export function fastEvent(value: unknown, policy: Policy, services: ReadonlySet<string>): SpendEvent | null {
+  if (!isPlain(value)) return null;
+  const type = value['type'];
+  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(KEYS, type)) return null;
+  const allowed = KEYS[type as SpendEvent['type']];
+  if (!onlyKeys(value, allowed)) return null;
+  const id = value['id'];
+  const subscriberId = value['subscriberId'];
+  const at = value['at'];
+  if (!isId(id) || !isId(subscriberId) || !isInstant(at)) return null;
+  const currencyOk = (v: unknown) => v === undefined || v === policy.currency;
+  switch (type) {
+    case 'usage': {
+      const { service, country, cost, quantity, unit, ratingGroup } = value;
+      if (typeof service !== 'string' || !services.has(service) || !isCountry(country)) return null;
+      if (!isPlain(cost) || !onlyKeys(cost, MONEY_KEYS)) return null;
+      const amount = cost['amount'];
+      const currency = cost['currency'];
+      if (!isMinor(amount) || amount < 0 || currency !== policy.currency) return null;
+      if (
+        quantity !== undefined &&
+        !(typeof quantity === 'number' && Number.isFinite(quantity) && quantity >= 0)
+      )
+        return null;
+      if (unit !== undefined && !(typeof unit === 'string' && unit.length >= 1 && unit.length <= 20))
+        return null;
+      if (
+        ratingGroup !== undefined &&
+        !(typeof ratingGroup === 'string' ? ratingGroup.length <= 100 : Number.isSafeInteger(ratingGroup))
+      )
+        return null;
+      const event: Input = { type, id, subscriberId, at, service, country, cost: { amount, currency } };
+      if (quantity !== undefined) event['quantity'] = quantity;
+      if (unit !== undefined) event['unit'] = unit;
+      if (ratingGroup !== undefined) event['ratingGroup'] = ratingGroup;
+      return event as SpendEvent;
+    }
+    case 'location': {
+      const { country, network } = value;
+      if (!isCountry(country)) return null;
+      if (network !== undefined && !(typeof network === 'string' && NETWORK.test(network))) return null;
+      return (
+        network === undefined
+          ? { type, id, subscriberId, at, country }
+          : { type, id, subscriberId, at, country, network }
+      ) as SpendEvent;
+    }
+    case 'payment': {
+      const { amount, currency, reference } = value;
+      if (!isMinor(amount) || amount <= 0 || currency !== policy.currency || !isText(reference)) return null;
+      return { type, id, subscriberId, at, amount, currency, reference } as SpendEvent;
+    }
+    case 'adjustment': {
+      const { amount, currency, reference, reason, capId } = value;
+      if (!isMinor(amount) || amount === 0 || !currencyOk(currency) || !isText(reference) || !isText(reason))
+        return null;
+      if (capId !== undefined && !isId(capId)) return null;
+      const event: Input = { type, id, subscriberId, at, amount, reference, reason };
+      if (currency !== undefined) event['currency'] = currency;
+      if (capId !== undefined) event['capId'] = capId;
+      return event as SpendEvent;
+    }
+    case 'dispute': {
+      const { reference, amount, currency, status, capId } = value;
+      if (!isText(reference) || !isMinor(amount) || amount <= 0 || !currencyOk(currency)) return null;
+      if (status !== 'open' && status !== 'upheld' && status !== 'rejected') return null;
+      if (capId !== undefined && !isId(capId)) return null;
+      const event: Input = { type, id, subscriberId, at, reference, amount, status };
+      if (currency !== undefined) event['currency'] = currency;
+      if (capId !== undefined) event['capId'] = capId;
+      return event as SpendEvent;
+    }
+    case 'override': {
+      const { by, capId, until, reason, agentId } = value;
+      if ((by !== 'customer' && by !== 'agent') || !isId(capId) || !isText(reason)) return null;
+      if (until !== 'window-end' && !isInstant(until)) return null;
+      if (agentId !== undefined && !isId(agentId)) return null;
+      const event: Input = { type, id, subscriberId, at, by, capId, until, reason };
+      if (agentId !== undefined) event['agentId'] = agentId;
+      return event as SpendEvent;
+    }
+    case 'tick':
+      return { type, id, subscriberId, at } as SpendEvent;
+    default:
+      return null;
+  }
+}
+
+const MONEY_KEYS: ReadonlySet<string> = new Set(['amount', 'currency']);

@@ -8,7 +8,7 @@ import { dictionary, getOwn, setOwn } from './schema/records.js';
 import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
 import { capFacts, subscriberFacts, type EventContext } from './ledger/facts.js';
 import { Decider, freshMemo, type Decided, type Memo } from './decide/decider.js';
-import { fastEvent } from './decide/fast-event.js';
+import { fastEvent, fastProfile } from './decide/fast-event.js';
 import { explainCondition } from './rules/conditions.js';
 import { becauseOf, describeLift, describeRestriction } from './explain/actions.js';
 import { explainConditions } from './explain/describe.js';
@@ -144,10 +144,16 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
   const fresh = freshMemo(policy);
 
   function init(profile: SubscriberProfile): SubscriberState {
-    const parsed = SubscriberProfileSchema.safeParse(profile);
-    if (!parsed.success)
-      throw new InputError('subscriber profile', issuesFromZod(parsed.error.issues, profile, STATE_CONTEXT));
-    const p = parsed.data;
+    let p = reference ? null : fastProfile(profile);
+    if (p === null) {
+      const parsed = SubscriberProfileSchema.safeParse(profile);
+      if (!parsed.success)
+        throw new InputError(
+          'subscriber profile',
+          issuesFromZod(parsed.error.issues, profile, STATE_CONTEXT),
+        );
+      p = parsed.data;
+    }
     const state: SubscriberState = {
       version: STATE_VERSION,
       policy: { id: policy.id, version: policy.version },
@@ -156,7 +162,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       location: { country: p.homeCountry, zone: 'home', at: null },
       caps: {},
       overrides: {},
-      disputes: dictionary(),
+      disputes: {},
       restrictions: [],
       notices: {},
       seen: dictionary(),
@@ -166,12 +172,16 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     return state;
   }
 
+  /** `Date.parse(event.at)` of the last event the fast check accepted, NaN after the schema's. */
+  const instant = { at: NaN };
+
   /** The event, validated: by the fast check when it is certainly valid, else by the schema. */
   function parseEvent(input: unknown): SpendEvent | Issue[] {
+    instant.at = NaN;
     try {
       // Validation walks caller data: a getter that throws or a nesting deep enough to overflow the
       // stack must come back as a rejection, never as an exception.
-      const fast = reference ? null : fastEvent(input, policy, decider.services);
+      const fast = reference ? null : fastEvent(input, policy, decider.services, instant);
       if (fast !== null) return fast;
       const parsed = EventSchema.safeParse(input);
       return parsed.success ? parsed.data : issuesFromZod(parsed.error.issues, input, EVENT_CONTEXT);
@@ -294,7 +304,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
           issues = event;
         } else {
           try {
-            const decided = decider.decideSync(entry.state, event, entry.memo, true);
+            const decided = decider.decideSync(entry.state, event, entry.memo, true, instant.at);
             entry.memo = decided.memo;
             outcome = decided.outcome;
             if (decided.actions.length > 0) actions = decided.actions;

@@ -28,11 +28,15 @@ export function cloneState(state: SubscriberState): SubscriberState {
   const overrides: SubscriberState['overrides'] = {};
   for (const id of Object.keys(state.overrides)) {
     const slot = state.overrides[id]!;
+    // In the original's key order, so the copy serialises to the same bytes.
     const copy: SubscriberState['overrides'][string] = {};
-    if (slot.customer !== undefined) copy.customer = override(slot.customer);
-    if (slot.agent !== undefined) copy.agent = override(slot.agent);
+    for (const by of Object.keys(slot) as ('customer' | 'agent')[]) {
+      const record = slot[by];
+      if (record !== undefined) copy[by] = override(record);
+    }
     put(overrides, id, copy);
   }
+  // Disputes stay a fast-mode object (few, and iterated on every event); ids go to a dictionary.
   const disputes: SubscriberState['disputes'] = {};
   for (const reference of Object.keys(state.disputes))
     put(disputes, reference, dispute(state.disputes[reference]!));
@@ -44,7 +48,7 @@ export function cloneState(state: SubscriberState): SubscriberState {
     location: { country: state.location.country, zone: state.location.zone, at: state.location.at },
     caps,
     overrides,
-    disputes: dictionaryOf(state.disputes, dispute),
+    disputes,
     restrictions: state.restrictions.map(restriction),
     // Object spread defines own properties (it never runs the `__proto__` setter).
     notices: { ...state.notices },

@@ -83,6 +83,8 @@ export interface Pending {
   readonly rolled: ReadonlySet<string>;
   readonly context: EventContext;
   readonly cycle: BillingWindow;
+  /** The horizon of `cycle`, when known. */
+  readonly horizon: number | null;
 }
 
 /** Evaluates one group of rules on a set of facts. */
@@ -163,9 +165,16 @@ export class Decider {
    * a copy is. Throws only for a state inconsistent with the policy (the engine turns that into a
    * rejection).
    */
-  prepare(state: SubscriberState, event: SpendEvent, memo: Memo | null, inPlace: boolean): Decided | Pending {
+  prepare(
+    state: SubscriberState,
+    event: SpendEvent,
+    memo: Memo | null,
+    inPlace: boolean,
+    parsedAt = NaN,
+  ): Decided | Pending {
     const policy = this.policy;
-    const at = Date.parse(event.at);
+    // `parsedAt`, when given, is `Date.parse(event.at)` done already by the caller's validation.
+    const at = Number.isNaN(parsedAt) ? Date.parse(event.at) : parsedAt;
     // A memo is only used while the state's clock is in the cycle it describes.
     const known =
       memo !== null && memo.cycle !== null && state.clock !== null && state.clock < memo.cycle.end
@@ -219,7 +228,7 @@ export class Decider {
       };
     }
     const context = eventContext(policy, draft, event, applied.previousZone, applied.zoneChanged);
-    return { draft, event, now, applied, rolled, context, cycle };
+    return { draft, event, now, applied, rolled, context, cycle, horizon: next?.horizon ?? null };
   }
 
   /** Evaluates every group synchronously (the compiled evaluator). */
@@ -280,13 +289,19 @@ export class Decider {
       state: draft,
       actions,
       issues: applied.notes.length > 0 ? applied.notes : undefined,
-      memo: this.reference ? null : this.#memoOf(draft, evaluations, cycle),
+      memo: this.reference ? null : this.#memoOf(draft, evaluations, cycle, pending.horizon),
     };
   }
 
   /** Decides synchronously with the compiled evaluator (the default mode). */
-  decideSync(state: SubscriberState, event: SpendEvent, memo: Memo | null, inPlace: boolean): Decided {
-    const prepared = this.prepare(state, event, memo, inPlace);
+  decideSync(
+    state: SubscriberState,
+    event: SpendEvent,
+    memo: Memo | null,
+    inPlace: boolean,
+    parsedAt = NaN,
+  ): Decided {
+    const prepared = this.prepare(state, event, memo, inPlace, parsedAt);
     return isPending(prepared) ? this.finish(prepared, this.evaluateSync(prepared)) : prepared;
   }
 
@@ -377,7 +392,12 @@ export class Decider {
     return true;
   }
 
-  #memoOf(draft: SubscriberState, evaluations: readonly Evaluation[], cycle: BillingWindow): Memo {
+  #memoOf(
+    draft: SubscriberState,
+    evaluations: readonly Evaluation[],
+    cycle: BillingWindow,
+    horizon: number | null,
+  ): Memo {
     const caps = this.policy.caps;
     const matched = new Uint8Array(this.#ruleCount);
     const suppressed = new Uint8Array(caps.length);

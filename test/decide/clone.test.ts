@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/index';
+import { cloneState } from '../../src/decide/clone';
+import { streamArb } from '../arbitraries/events';
+import { SHIPPED, SHIPPED_DOMAIN } from '../arbitraries/policies';
+import { processStream } from '../arbitraries/harness';
+
+describe('cloneState', () => {
+  it('equals structuredClone on every state of generated streams, and shares nothing with the original', async () => {
+    const engine = createEngine(SHIPPED);
+    await fc.assert(
+      fc.asyncProperty(streamArb(SHIPPED_DOMAIN), async (stream) => {
+        const { steps } = await processStream(engine, stream);
+        for (const { decision } of steps) {
+          const state = decision.state;
+          const copy = cloneState(state);
+          expect(copy).toStrictEqual(structuredClone(state));
+          expect(JSON.stringify(copy)).toBe(JSON.stringify(state));
+          // Nothing shared: change every object of the copy and the original stays as it was.
+          const before = JSON.stringify(state);
+          const visit = (node: unknown) => {
+            if (node === null || typeof node !== 'object') return;
+            for (const key of Object.keys(node)) {
+              const value = (node as Record<string, unknown>)[key];
+              if (value !== null && typeof value === 'object') visit(value);
+              else (node as Record<string, unknown>)[key] = 'changed';
+            }
+          };
+          visit(copy);
+          expect(JSON.stringify(state)).toBe(before);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('keeps a key such as __proto__ an ordinary entry', () => {
+    const engine = createEngine(SHIPPED);
+    const state = engine.init({
+      subscriberId: 's1',
+      homeCountry: 'PL',
+      timeZone: 'Europe/Warsaw',
+      cycleAnchorDay: 1,
+    });
+    const stored = JSON.parse(
+      JSON.stringify(state).replace('"seen":{}', '"seen":{"__proto__":5,"toString":6}'),
+    );
+    const copy = cloneState(stored);
+    expect(Object.getPrototypeOf(copy.seen)).toBe(Object.prototype);
+    expect(Object.keys(copy.seen)).toEqual(['__proto__', 'toString']);
+    expect(copy.seen['__proto__' as string]).toBe(5);
+  });
+});

@@ -1,0 +1,175 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventSchema } from '../../src/schema/events';
+import { SubscriberProfileSchema } from '../../src/schema/profile';
+import { fastEvent, fastProfile } from '../../src/decide/fast-event';
+import { hostileInputArb, streamArb, type EventJson } from '../arbitraries/events';
+import { profileArb } from '../arbitraries/profiles';
+import { SHIPPED, SHIPPED_DOMAIN } from '../arbitraries/policies';
+
+// The fast check may only ever accept what the schema accepts, with the same data; it may send anything
+// it is unsure of to the schema. These properties hold it to that on valid, invalid, hostile and mutated
+// events, and check that it does accept the ordinary events a billing system sends.
+
+const services = new Set(SHIPPED.services);
+const fast = (input: unknown) => fastEvent(input, SHIPPED, services);
+
+/** Asserts the fast answer is sound: null, or exactly what zod parses. */
+function sound(input: unknown): void {
+  const answer = fast(input);
+  if (answer === null) return;
+  const parsed = EventSchema.safeParse(input);
+  expect(parsed.success, JSON.stringify(input)?.slice(0, 300)).toBe(true);
+  expect(answer).toEqual(parsed.data);
+  expect(answer).not.toBe(input);
+}
+
+/** An event with one field replaced by any value, removed, or an extra key added. */
+const mutatedArb = streamArb(SHIPPED_DOMAIN).chain((stream) =>
+  fc
+    .tuple(
+      fc.constantFrom(...(stream.events.length > 0 ? stream.events : [{ type: 'tick' }])),
+      fc.oneof(fc.constant('type'), fc.constant('at'), fc.constant('cost'), fc.string({ maxLength: 8 })),
+      fc.oneof(fc.anything(), fc.constant(undefined), fc.double(), fc.integer(), fc.string()),
+      fc.boolean(),
+    )
+    .map(([event, key, value, remove]) => {
+      const copy = { ...(event as Record<string, unknown>) };
+      if (remove) delete copy[key];
+      else copy[key] = value;
+      return copy;
+    }),
+);
+
+describe('fastEvent', () => {
+  it('accepts only what EventSchema accepts, with the same data, on generated streams', () => {
+    fc.assert(
+      fc.property(streamArb(SHIPPED_DOMAIN), (stream) => {
+        for (const event of stream.events) sound(event);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is sound on mutated and hostile events', () => {
+    fc.assert(
+      fc.property(mutatedArb, (event) => sound(event)),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(
+        hostileInputArb({
+          type: 'tick',
+          id: 'h1',
+          subscriberId: 's1',
+          at: '2026-03-01T00:00:00Z',
+        } as EventJson),
+        (input) => {
+          try {
+            sound(input);
+          } catch (error) {
+            // A getter or proxy may throw inside the fast check; the engine catches it as it does zod's.
+            if (!(error instanceof Error) || error.name === 'AssertionError') throw error;
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("accepts the generator's valid events in the policy's currency", () => {
+    fc.assert(
+      fc.property(streamArb(SHIPPED_DOMAIN), (stream) => {
+        stream.events.forEach((event, i) => {
+          if (stream.labels[i]!.kind === 'invalid') return;
+          const e = event as Record<string, unknown>;
+          const money = (e['cost'] as { currency?: string } | undefined)?.currency ?? e['currency'];
+          if (money !== undefined && money !== SHIPPED.currency) return;
+          expect(fast(event), JSON.stringify(event)).not.toBeNull();
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses what the schema refuses at the edges: lengths, integers, dates, keys', () => {
+    const usage = {
+      type: 'usage',
+      id: 'e1',
+      subscriberId: 's1',
+      at: '2026-03-01T10:00:00+01:00',
+      service: 'data',
+      country: 'DE',
+      cost: { amount: 100, currency: 'PLN' },
+    };
+    expect(fast(usage)).toEqual(usage);
+    for (const bad of [
+      { ...usage, id: 'x'.repeat(201) },
+      { ...usage, id: 'a\u0007b' },
+      { ...usage, at: '2026-02-29T10:00:00Z' },
+      { ...usage, at: '2026-03-01T10:00Z' },
+      { ...usage, at: '2026-03-01T24:00:00Z' },
+      { ...usage, cost: { amount: 1.5, currency: 'PLN' } },
+      { ...usage, cost: { amount: 2 ** 53, currency: 'PLN' } },
+      { ...usage, cost: { amount: -1, currency: 'PLN' } },
+      { ...usage, cost: { amount: 1, currency: 'PLN', extra: 1 } },
+      { ...usage, quantity: Number.POSITIVE_INFINITY },
+      { ...usage, country: 'XX' },
+      { ...usage, extra: true },
+      { ...usage, unit: undefined },
+      Object.assign(Object.create({ inherited: 1 }), usage),
+    ]) {
+      expect(fast(bad), JSON.stringify(bad)).toBeNull();
+    }
+    expect(EventSchema.safeParse({ ...usage, at: '2026-02-29T10:00:00Z' }).success).toBe(false);
+  });
+
+  it('reports the instant it parsed', () => {
+    const out = { at: NaN };
+    fastEvent(
+      { type: 'tick', id: 't', subscriberId: 's', at: '2026-03-01T10:00:00+01:00' },
+      SHIPPED,
+      services,
+      out,
+    );
+    expect(out.at).toBe(Date.parse('2026-03-01T09:00:00Z'));
+  });
+});
+
+describe('fastProfile', () => {
+  it('accepts only what SubscriberProfileSchema accepts, with the same data', () => {
+    const odd = fc.record(
+      {
+        subscriberId: fc.oneof(fc.string({ maxLength: 4 }), fc.constant('s1')),
+        homeCountry: fc.constantFrom('PL', 'XX', 'pl', 'DE'),
+        timeZone: fc.constantFrom('Europe/Warsaw', '+02:00', 'Mars/Base', 'UTC'),
+        cycleAnchorDay: fc.oneof(fc.integer({ min: -1, max: 33 }), fc.double()),
+        tenureMonths: fc.oneof(fc.integer({ min: -2, max: 2500 }), fc.constant(undefined)),
+        segment: fc.oneof(fc.string({ maxLength: 3 }), fc.constant(undefined)),
+        locale: fc.constantFrom('pl-PL', 'en', 'not a locale', '', undefined),
+      },
+      { requiredKeys: ['subscriberId'] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(profileArb('s1'), odd, fc.anything()), (profile) => {
+        const answer = fastProfile(profile);
+        if (answer === null) return;
+        const parsed = SubscriberProfileSchema.safeParse(profile);
+        expect(parsed.success, JSON.stringify(profile)).toBe(true);
+        expect(answer).toEqual(parsed.data);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accepts generated valid profiles', () => {
+    fc.assert(
+      fc.property(profileArb('s-2'), (profile) => {
+        // fast-check may build records without a prototype; a profile from JSON has Object.prototype.
+        const plain = JSON.parse(JSON.stringify(profile)) as unknown;
+        expect(fastProfile(plain)).toEqual(plain);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -87,6 +87,9 @@ export interface Pending {
   readonly horizon: number | null;
 }
 
+/** A group of rules with its facts, before evaluation. */
+type Group = Omit<Evaluation, 'matched'> & { readonly evaluator: Evaluator | undefined };
+
 /** Evaluates one group of rules on a set of facts. */
 type Evaluator = (facts: Facts) => Set<string> | Promise<Set<string>>;
 
@@ -233,29 +236,32 @@ export class Decider {
 
   /** Evaluates every group synchronously (the compiled evaluator). */
   evaluateSync(pending: Pending): Evaluation[] {
-    return this.#groups(pending).map(({ evaluator, ...group }) => ({
-      ...group,
-      matched: evaluator === undefined ? new Set<string>() : (evaluator(group.facts) as Set<string>),
-    }));
+    const groups = this.#groups(pending);
+    const out: Evaluation[] = new Array<Evaluation>(groups.length);
+    for (let i = 0; i < groups.length; i++) {
+      const g = groups[i]!;
+      const matched = g.evaluator === undefined ? new Set<string>() : (g.evaluator(g.facts) as Set<string>);
+      out[i] = { cap: g.cap, rules: g.rules, facts: g.facts, matched, window: g.window };
+    }
+    return out;
   }
 
   /** Evaluates every group, one after the other (json-rules-engine's evaluations are asynchronous). */
   async evaluate(pending: Pending): Promise<Evaluation[]> {
     const out: Evaluation[] = [];
-    for (const { evaluator, ...group } of this.#groups(pending))
-      out.push({
-        ...group,
-        matched: evaluator === undefined ? new Set<string>() : await evaluator(group.facts),
-      });
+    for (const g of this.#groups(pending)) {
+      const matched = g.evaluator === undefined ? new Set<string>() : await g.evaluator(g.facts);
+      out.push({ cap: g.cap, rules: g.rules, facts: g.facts, matched, window: g.window });
+    }
     return out;
   }
 
   /** Every group of rules with its facts: the rules without a cap first, then each cap in policy order. */
-  #groups(pending: Pending): (Omit<Evaluation, 'matched'> & { evaluator: Evaluator | undefined })[] {
+  #groups(pending: Pending): Group[] {
     const { draft, context, now, cycle } = pending;
     const policy = this.policy;
     const subscriber = subscriberFacts(draft, context, now);
-    const groups: (Omit<Evaluation, 'matched'> & { evaluator: Evaluator | undefined })[] = [];
+    const groups: Group[] = [];
     // First, so a welcome to a zone comes before the warnings that the same usage may trigger.
     if (this.#caplessEvaluator !== null) {
       groups.push({

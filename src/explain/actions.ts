@@ -136,28 +136,37 @@ function causeText(cause: UnblockCause, context: BuildContext): string {
   }
 }
 
+/** The values every template of an evaluation shares, made once per evaluation (no prototype). */
+const sharedValues = new WeakMap<Evaluation, Record<string, string>>();
+
 function templateValues(
   context: BuildContext,
   evaluation: Evaluation,
   extra: Record<string, string>,
 ): Record<string, string> {
-  const f = evaluation.facts;
-  const dc: DescribeContext = { policy: context.policy, cap: evaluation.cap, locale: locale(context) };
-  const values: Record<string, string> = {
-    subscriberId: context.state.profile.subscriberId,
-    zone: context.state.location.zone,
-    service: typeof f.eventService === 'string' ? f.eventService : '',
-    capLabel: evaluation.cap?.label ?? '',
-  };
-  if (evaluation.cap !== null) {
-    values['percent'] = formatPercent(f.usageRatio as number).replace('%', '');
-    values['spend'] = formatAmount(f.spend as number, dc);
-    values['limit'] = formatAmount(f.limit as number, dc);
-    values['remaining'] = formatAmount(Math.max(0, f.remaining as number), dc);
+  let shared = sharedValues.get(evaluation);
+  if (shared === undefined) {
+    const f = evaluation.facts;
+    const dc: DescribeContext = { policy: context.policy, cap: evaluation.cap, locale: locale(context) };
+    shared = Object.create(null) as Record<string, string>;
+    shared['subscriberId'] = context.state.profile.subscriberId;
+    shared['zone'] = context.state.location.zone;
+    shared['service'] = typeof f.eventService === 'string' ? f.eventService : '';
+    shared['capLabel'] = evaluation.cap?.label ?? '';
+    if (evaluation.cap !== null) {
+      shared['percent'] = formatPercent(f.usageRatio as number).replace('%', '');
+      shared['spend'] = formatAmount(f.spend as number, dc);
+      shared['limit'] = formatAmount(f.limit as number, dc);
+      shared['remaining'] = formatAmount(Math.max(0, f.remaining as number), dc);
+    }
+    if (context.event.type === 'dispute') shared['reference'] = context.event.reference;
+    sharedValues.set(evaluation, shared);
   }
-  const dispute = context.event.type === 'dispute' ? context.event.reference : undefined;
-  if (dispute !== undefined) values['reference'] = dispute;
-  return { ...values, ...extra };
+  // The action's own values over the shared ones, looked up through the prototype chain (which ends in
+  // null, so a template's `{toString}` finds nothing).
+  const values = Object.create(shared) as Record<string, string>;
+  for (const key of Object.keys(extra)) values[key] = extra[key]!;
+  return values;
 }
 
 function render(

@@ -44,10 +44,12 @@ const zoneValidity = new Map<string, boolean>();
 /** `${timeZone}|${local day number}` -> first instant of that local day. */
 const dayStarts = new Map<string, number>();
 /**
- * `${kind}|${timeZone}|${anchorDay}` -> the two windows last computed, since events mostly arrive in order
- * and a window is often asked for together with the one before it (the ledger's horizon).
+ * `${kind}|${timeZone}|${anchorDay}` -> the windows last computed for it, most recent first (at most
+ * `WINDOWS_PER_KEY`): events mostly arrive in order, late ones fall in the window before, and the
+ * ledger's horizon asks for the one before that.
  */
-const lastWindows = new Map<string, [BillingWindow, BillingWindow | undefined]>();
+const lastWindows = new Map<string, BillingWindow[]>();
+const WINDOWS_PER_KEY = 8;
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): V {
   if (cache.size >= MAX_CACHE_ENTRIES) cache.clear();
@@ -118,17 +120,19 @@ export function windowAt(
   checkTimeZone(timeZone);
 
   const lastKey = kind === 'day' ? `day|${timeZone}` : `cycle|${timeZone}|${anchorDay}`;
-  const last = lastWindows.get(lastKey);
+  let list = lastWindows.get(lastKey);
   // Windows never overlap, so a cached window that contains the instant is the answer.
-  if (last !== undefined) {
-    const [a, b] = last;
-    if (a.start <= instant && instant < a.end) return a;
-    if (b !== undefined && b.start <= instant && instant < b.end) return b;
-  }
+  if (list !== undefined) {
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i]!;
+      if (w.start <= instant && instant < w.end) return w;
+    }
+  } else list = remember(lastWindows, lastKey, []);
 
   const window =
     kind === 'day' ? dayWindowAt(instant, timeZone) : cycleWindowAt(instant, timeZone, anchorDay);
-  remember(lastWindows, lastKey, [window, last?.[0]]);
+  list.unshift(window);
+  if (list.length > WINDOWS_PER_KEY) list.pop();
   return window;
 }
 

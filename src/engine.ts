@@ -429,7 +429,9 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
 const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 
 function toDecision(decided: Decided): Decision {
-  const { outcome, state, actions, issues } = decided;
+  const { outcome, state, issues } = decided;
+  // A decision of `process` hands out an array of its own.
+  const actions = decided.actions.length === 0 ? [] : (decided.actions as Action[]);
   switch (outcome) {
     case 'applied':
       return issues === undefined ? { outcome, state, actions } : { outcome, state, actions, issues };

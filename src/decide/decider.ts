@@ -68,7 +68,8 @@ export function freshMemo(policy: Policy): Memo {
 export interface Decided {
   readonly outcome: 'applied' | 'late' | 'duplicate' | 'rejected';
   readonly state: SubscriberState;
-  readonly actions: Action[];
+  /** Shared and frozen when empty: copy before handing it to a caller who may change it. */
+  readonly actions: readonly Action[];
   readonly issues: readonly Issue[] | undefined;
   /** The memo that goes with `state`, or null when there is none yet. */
   readonly memo: Memo | null;
@@ -92,6 +93,9 @@ type Group = Omit<Evaluation, 'matched'> & { readonly evaluator: Evaluator | und
 
 /** Evaluates one group of rules on a set of facts. */
 type Evaluator = (facts: Facts) => Set<string> | Promise<Set<string>>;
+
+/** The actions of a decision without any (one frozen array, not one per event). */
+const NONE: readonly Action[] = Object.freeze([]);
 
 const isPending = (x: Decided | Pending): x is Pending => 'applied' in x;
 
@@ -219,13 +223,13 @@ export class Decider {
         message: `${event.at} is before the current billing cycle (from ${cycle.key}): counted in its own window; no restriction of the current window changes`,
         severity: 'warning',
       };
-      return { outcome: 'late', state: draft, actions: [], issues: [note, ...applied.notes], memo: next };
+      return { outcome: 'late', state: draft, actions: NONE, issues: [note, ...applied.notes], memo: next };
     }
     if (next !== null && !this.reference && this.#unchanged(draft, event, applied, now, next)) {
       return {
         outcome: 'applied',
         state: draft,
-        actions: [],
+        actions: NONE,
         issues: applied.notes.length > 0 ? applied.notes : undefined,
         memo: next,
       };
@@ -433,9 +437,9 @@ export class Decider {
 }
 
 function rejected(state: SubscriberState, issues: readonly Issue[], memo: Memo | null): Decided {
-  return { outcome: 'rejected', state, actions: [], issues, memo };
+  return { outcome: 'rejected', state, actions: NONE, issues, memo };
 }
 
 function duplicate(state: SubscriberState, memo: Memo | null): Decided {
-  return { outcome: 'duplicate', state, actions: [], issues: undefined, memo };
+  return { outcome: 'duplicate', state, actions: NONE, issues: undefined, memo };
 }

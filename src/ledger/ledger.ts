@@ -178,7 +178,8 @@ export function applyEvent(
   const notes: Issue[] = [];
   const late = LEDGER_EVENTS.has(event.type) && at < clockCycle.start;
   const previousZone = draft.location.zone;
-  const count = (cap: LoadedCap, apply: (totals: WindowTotals) => void, path: string) => {
+  // Made only for the events that post money (a closure per usage record would be garbage).
+  const counter = () => (cap: LoadedCap, apply: (totals: WindowTotals) => void, path: string) => {
     const totals = landingWindow(draft, cap, at);
     if (totals === null) notes.push(notCounted(cap, path, event));
     else apply(totals);
@@ -227,11 +228,14 @@ export function applyEvent(
     case 'location':
       moveTo(draft, policy, event.country, at, late);
       break;
-    case 'payment':
+    case 'payment': {
+      const count = counter();
       for (const cap of moneyCaps(policy, undefined, false))
         count(cap, (t) => (t.paid += event.amount), '$.amount');
       break;
-    case 'adjustment':
+    }
+    case 'adjustment': {
+      const count = counter();
       for (const cap of moneyCaps(policy, event.capId, event.amount > 0)) {
         count(
           cap,
@@ -240,8 +244,9 @@ export function applyEvent(
         );
       }
       break;
+    }
     case 'dispute':
-      applyDispute(draft, policy, event, at, count, notes);
+      applyDispute(draft, policy, event, at, counter(), notes);
       break;
     case 'override': {
       const cap = policy.capById.get(event.capId)!;

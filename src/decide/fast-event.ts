@@ -17,7 +17,9 @@ import { isValidTimeZone } from '../window/index.js';
  */
 
 /** The schema's own ISO 8601 pattern for `InstantSchema` (`z.iso.datetime({ offset: true })`). */
-const INSTANT = z.core.regexes.datetime({ offset: true } as Parameters<typeof z.core.regexes.datetime>[0]);
+export const INSTANT = z.core.regexes.datetime({ offset: true } as Parameters<
+  typeof z.core.regexes.datetime
+>[0]);
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const NETWORK = /^\d{3}-?\d{2,3}$/;
@@ -30,10 +32,67 @@ const isText = (v: unknown): v is string => typeof v === 'string' && v.length >=
 /** The instant of the last string `isInstant` accepted (epoch ms), so it is not parsed twice. */
 let lastInstant = NaN;
 const isInstant = (v: unknown): v is string => {
-  if (typeof v !== 'string' || !INSTANT.test(v)) return false;
+  if (typeof v !== 'string' || !matchesInstant(v)) return false;
   lastInstant = Date.parse(v);
   return Number.isFinite(lastInstant);
 };
+
+/** The digit at `i` of `s`, or -1. */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** The two-digit number at `i` of `s`, or -1. */
+function two(s: string, i: number): number {
+  const a = digit(s, i);
+  const b = digit(s, i + 1);
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
+/**
+ * Exactly `INSTANT.test(s)` (zod's pattern for `z.iso.datetime({ offset: true })`), written out with
+ * character codes: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` with real calendar days (29 February in
+ * Gregorian leap years only), hours 00-23 and minutes and seconds 00-59. A property test holds the two
+ * equal; this one costs a fraction of the regular expression.
+ */
+export function matchesInstant(s: string): boolean {
+  const n = s.length;
+  if (n < 20) return false;
+  const y0 = two(s, 0);
+  const y1 = two(s, 2);
+  const month = two(s, 5);
+  const day = two(s, 8);
+  const hour = two(s, 11);
+  const minute = two(s, 14);
+  const second = two(s, 17);
+  if (y0 < 0 || y1 < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return false;
+  if (minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  if (s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':') return false;
+  const leap = y1 === 0 ? y0 % 4 === 0 : y1 % 4 === 0;
+  const days =
+    month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  if (day > days) return false;
+  let i = 19;
+  if (s[i] === '.') {
+    i++;
+    const first = i;
+    while (i < n && digit(s, i) >= 0) i++;
+    if (i === first) return false;
+  }
+  if (s[i] === 'Z') return i + 1 === n;
+  if (s[i] !== '+' && s[i] !== '-') return false;
+  const offsetHour = two(s, i + 1);
+  const offsetMinute = two(s, i + 4);
+  return (
+    i + 6 === n &&
+    offsetHour >= 0 &&
+    offsetHour <= 23 &&
+    s[i + 3] === ':' &&
+    offsetMinute >= 0 &&
+    offsetMinute <= 59
+  );
+}
 const isMinor = (v: unknown): v is number => Number.isSafeInteger(v);
 const isCountry = (v: unknown): v is string => typeof v === 'string' && isCountryCode(v);
 

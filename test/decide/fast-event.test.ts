@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventSchema } from '../../src/schema/events';
 import { SubscriberProfileSchema } from '../../src/schema/profile';
-import { fastEvent, fastProfile } from '../../src/decide/fast-event';
+import { INSTANT, fastEvent, fastProfile, matchesInstant } from '../../src/decide/fast-event';
 import { hostileInputArb, streamArb, type EventJson } from '../arbitraries/events';
 import { profileArb } from '../arbitraries/profiles';
 import { SHIPPED, SHIPPED_DOMAIN } from '../arbitraries/policies';
@@ -133,6 +133,60 @@ describe('fastEvent', () => {
       out,
     );
     expect(out.at).toBe(Date.parse('2026-03-01T09:00:00Z'));
+  });
+});
+
+describe('matchesInstant', () => {
+  /** Strings near the ISO 8601 form: real instants written with offsets, with characters replaced. */
+  const nearInstantArb = fc
+    .tuple(
+      fc.date({
+        min: new Date(-62_000_000_000_000),
+        max: new Date(250_000_000_000_000),
+        noInvalidDate: true,
+      }),
+      fc.constantFrom('Z', '+00:00', '-03:00', '+05:45', '+23:59', '+24:00', '-00:60', 'z', '+0100', ''),
+      fc.constantFrom('', '.5', '.123', '.123456789', '.', '.x'),
+      fc.array(
+        fc.tuple(fc.nat(28), fc.constantFrom('0', '9', '2', '3', '4', '5', '6', '-', ':', 'T', ' ', '1')),
+        {
+          maxLength: 2,
+        },
+      ),
+    )
+    .map(([date, offset, fraction, edits]) => {
+      let text = date.toISOString().slice(0, 19) + fraction + offset;
+      for (const [at, c] of edits) text = text.slice(0, at) + c + text.slice(at + 1);
+      return text;
+    });
+  const leapArb = fc
+    .tuple(
+      fc.integer({ min: 0, max: 9999 }),
+      fc.constantFrom('02-28', '02-29', '02-30', '04-31', '12-31', '13-01'),
+    )
+    .map(([year, monthDay]) => `${String(year).padStart(4, '0')}-${monthDay}T00:00:00Z`);
+
+  /** Every field at and around the edges of its range. */
+  const fieldsArb = fc
+    .tuple(
+      fc.constantFrom('1900', '2000', '2024', '2026', '2100', '0000'),
+      fc.constantFrom('00', '01', '02', '04', '09', '11', '12', '13'),
+      fc.constantFrom('00', '01', '28', '29', '30', '31', '32'),
+      fc.constantFrom('00', '19', '20', '23', '24', '30'),
+      fc.constantFrom('00', '59', '60'),
+      fc.constantFrom('00', '59', '60', '99'),
+      fc.constantFrom('+00', '-23', '+24', '-19', '+20'),
+      fc.constantFrom('00', '59', '60'),
+    )
+    .map(([y, mo, d, h, mi, se, oh, om]) => `${y}-${mo}-${d}T${h}:${mi}:${se}${oh}:${om}`);
+
+  it("equals zod's pattern on near-valid strings, every year's 29 February and any string", () => {
+    fc.assert(
+      fc.property(fc.oneof(nearInstantArb, leapArb, fieldsArb, fc.string({ maxLength: 40 })), (text) => {
+        expect(matchesInstant(text), text).toBe(INSTANT.test(text));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });
 

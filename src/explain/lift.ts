@@ -36,9 +36,19 @@ export function liftOptions(
   const holds = compiledOf(rule.conditions);
   let payment: number | undefined;
   if (cap.measure === 'cost') {
-    // One copy of the facts, its money facts rewritten for each payment tried.
+    // One copy of the facts, its money facts (those of `moneyFacts` with `extra` paid) rewritten in
+    // place for each payment tried.
     const probe: Facts = { ...facts };
-    const withPayment = (extra: number) => holds(Object.assign(probe, moneyFacts(cap, totals, extra)));
+    const spend = totals.charged - totals.credited - totals.disputed;
+    const withPayment = (extra: number) => {
+      const paid = totals.paid + extra;
+      const outstanding = spend - paid;
+      probe.paid = paid;
+      probe.outstanding = outstanding;
+      probe.usageRatio = outstanding / cap.limit;
+      probe.remaining = cap.limit - outstanding;
+      return holds(probe);
+    };
     let hi = Math.max(0, totals.charged - totals.credited - totals.disputed - totals.paid) + cap.limit + 1;
     if (!withPayment(hi)) {
       let lo = 0;

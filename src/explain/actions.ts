@@ -136,7 +136,7 @@ function causeText(cause: UnblockCause, context: BuildContext): string {
   }
 }
 
-/** The values every template of an evaluation shares, made once per evaluation (no prototype). */
+/** The values every template of an evaluation shares, made once per evaluation. */
 const sharedValues = new WeakMap<Evaluation, Record<string, string>>();
 
 function templateValues(
@@ -148,25 +148,21 @@ function templateValues(
   if (shared === undefined) {
     const f = evaluation.facts;
     const dc: DescribeContext = { policy: context.policy, cap: evaluation.cap, locale: locale(context) };
-    shared = Object.create(null) as Record<string, string>;
-    shared['subscriberId'] = context.state.profile.subscriberId;
-    shared['zone'] = context.state.location.zone;
-    shared['service'] = typeof f.eventService === 'string' ? f.eventService : '';
-    shared['capLabel'] = evaluation.cap?.label ?? '';
-    if (evaluation.cap !== null) {
-      shared['percent'] = formatPercent(f.usageRatio as number).replace('%', '');
-      shared['spend'] = formatAmount(f.spend as number, dc);
-      shared['limit'] = formatAmount(f.limit as number, dc);
-      shared['remaining'] = formatAmount(Math.max(0, f.remaining as number), dc);
-    }
-    if (context.event.type === 'dispute') shared['reference'] = context.event.reference;
+    const cap = evaluation.cap !== null;
+    shared = {
+      subscriberId: context.state.profile.subscriberId,
+      zone: context.state.location.zone,
+      service: typeof f.eventService === 'string' ? f.eventService : '',
+      capLabel: evaluation.cap?.label ?? '',
+      percent: cap ? formatPercent(f.usageRatio as number).replace('%', '') : '',
+      spend: cap ? formatAmount(f.spend as number, dc) : '',
+      limit: cap ? formatAmount(f.limit as number, dc) : '',
+      remaining: cap ? formatAmount(Math.max(0, f.remaining as number), dc) : '',
+      reference: context.event.type === 'dispute' ? context.event.reference : '',
+    };
     sharedValues.set(evaluation, shared);
   }
-  // The action's own values over the shared ones, looked up through the prototype chain (which ends in
-  // null, so a template's `{toString}` finds nothing).
-  const values = Object.create(shared) as Record<string, string>;
-  for (const key of Object.keys(extra)) values[key] = extra[key]!;
-  return values;
+  return { ...shared, ...extra };
 }
 
 function render(

@@ -21,7 +21,7 @@ import {
 } from './describe.js';
 import { actionId } from './ids.js';
 import { liftForScope, type LiftOptions } from './lift.js';
-import { dateFormatter, formatMoney, renderTemplate, resolveTemplateText } from './template.js';
+import { formatDate, formatMoney, renderTemplate, resolveTemplateText } from './template.js';
 import { getOwn } from '../schema/records.js';
 
 /** Built-in English texts for the notices that go with every restriction change. */
@@ -100,9 +100,7 @@ export function describeLift(
   if (lift.optIn) ways.push('opt in to keep using it at the usual rates');
   if (lift.returnHome) ways.push('come back home');
   const date =
-    lift.windowEnd === undefined
-      ? undefined
-      : dateFormatter(where.locale, where.timeZone).format(lift.windowEnd);
+    lift.windowEnd === undefined ? undefined : formatDate(lift.windowEnd, where.locale, where.timeZone);
   if (ways.length === 0)
     return date === undefined ? 'a care agent can lift it' : `it lifts by itself on ${date}`;
   const text = `to lift it, ${ways.join(', or ')}`;
@@ -143,7 +141,7 @@ function templateValues(
   context: BuildContext,
   evaluation: Evaluation,
   extra: Record<string, string>,
-): Record<string, string> {
+): (name: string) => string | undefined {
   let shared = sharedValues.get(evaluation);
   if (shared === undefined) {
     const f = evaluation.facts;
@@ -162,14 +160,21 @@ function templateValues(
     };
     sharedValues.set(evaluation, shared);
   }
-  return { ...shared, ...extra };
+  const own = shared;
+  // The action's own values first, then the shared ones; own entries only (no `toString` from a prototype).
+  return (name) =>
+    Object.prototype.hasOwnProperty.call(extra, name)
+      ? extra[name]
+      : Object.prototype.hasOwnProperty.call(own, name)
+        ? own[name]
+        : undefined;
 }
 
 function render(
   context: BuildContext,
   templateKey: string | undefined,
   fallback: string,
-  values: Record<string, string>,
+  values: Record<string, string> | ((name: string) => string | undefined),
 ): string {
   const texts = templateKey === undefined ? undefined : context.policy.document.templates[templateKey];
   const text = (texts === undefined ? undefined : resolveTemplateText(texts, locale(context))) ?? fallback;
@@ -233,72 +238,70 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
   const conditions = explainCondition(rule.conditions, evaluation.facts);
   const reason = explainConditions(conditions, true, dc);
   const because = (text: string) => becauseOf(rule, evaluation.facts, conditions, text);
-  const common = base(context, evaluation, null, rule.name);
-  const identity = {
-    subscriberId: common.subscriberId,
-    capId: common.capId,
-    ruleId: rule.name,
-    window: evaluation.window,
-    causeEventId: context.event.id,
-  };
+  const subscriberId = context.state.profile.subscriberId;
+  const capId = evaluation.cap?.id ?? null;
+  const window = evaluation.window;
+  const causeEventId = context.event.id;
+  const ruleId = rule.name;
   const subject = evaluation.cap === null ? '' : ` about ${evaluation.cap.label}`;
+  // Built field by field, in the order the actions have always had (no spreads: this runs per action).
+  const head = (kind: Action['kind'], id: string): Record<string, unknown> => ({
+    kind,
+    id,
+    subscriberId,
+    at: context.event.at,
+    capId,
+    ruleId,
+    causeEventId,
+  });
   switch (rule.event.type) {
     case 'notify': {
       const params = rule.event.params;
-      const id = actionId({ ...identity, kind: 'notify', template: params.template });
+      const template = params.template;
+      const id = actionId({ subscriberId, capId, ruleId, window, causeEventId, kind: 'notify', template });
       const amount = outstandingOf(evaluation);
       const link =
         params.paymentLink === true && amount > 0
-          ? fillLink(context.policy, common.subscriberId, amount, id)
+          ? fillLink(context.policy, subscriberId, amount, id)
           : undefined;
-      const values = templateValues(context, evaluation, {
-        reason,
-        ...(link !== undefined ? { paymentLink: link } : {}),
-        ...(amount > 0 ? { amount: formatMoney(amount, context.policy.currency, locale(context)) } : {}),
-      });
-      return {
-        kind: 'notify',
-        id,
-        ...common,
-        channels: [...(params.channels ?? ['sms'])],
-        template: params.template,
-        message: render(context, params.template, '', values),
-        ...(link !== undefined ? { paymentLink: link } : {}),
-        ...(params.threshold !== undefined ? { threshold: params.threshold } : {}),
-        because: because(`Notice '${params.template}' sent${subject} because ${reason}.`),
-      };
+      const extra: Record<string, string> = { reason };
+      if (link !== undefined) extra['paymentLink'] = link;
+      if (amount > 0) extra['amount'] = formatMoney(amount, context.policy.currency, locale(context));
+      const action = head('notify', id);
+      action['channels'] = params.channels === undefined ? ['sms'] : params.channels.slice();
+      action['template'] = template;
+      action['message'] = render(context, template, '', templateValues(context, evaluation, extra));
+      if (link !== undefined) action['paymentLink'] = link;
+      if (params.threshold !== undefined) action['threshold'] = params.threshold;
+      action['because'] = because(`Notice '${template}' sent${subject} because ${reason}.`);
+      return action as Action;
     }
     case 'offerPayment': {
-      const id = actionId({ ...identity, kind: 'offerPayment' });
+      const id = actionId({ subscriberId, capId, ruleId, window, causeEventId, kind: 'offerPayment' });
       const amount =
         rule.event.params.amount === 'outstanding' ? outstandingOf(evaluation) : rule.event.params.amount;
-      const link = fillLink(context.policy, common.subscriberId, amount, id);
+      const link = fillLink(context.policy, subscriberId, amount, id);
       const money = formatMoney(amount, context.policy.currency, EXPLAIN_LOCALE);
-      return {
-        kind: 'offerPayment',
-        id,
-        ...common,
-        amount,
-        currency: context.policy.currency,
-        ...(link !== undefined ? { link } : {}),
-        because: because(`A payment of ${money} was offered${subject} because ${reason}.`),
-      };
+      const action = head('offerPayment', id);
+      action['amount'] = amount;
+      action['currency'] = context.policy.currency;
+      if (link !== undefined) action['link'] = link;
+      action['because'] = because(`A payment of ${money} was offered${subject} because ${reason}.`);
+      return action as Action;
     }
     case 'careNote': {
       const params = rule.event.params;
-      const id = actionId({ ...identity, kind: 'careNote', template: params.template });
+      const template = params.template;
+      const id = actionId({ subscriberId, capId, ruleId, window, causeEventId, kind: 'careNote', template });
       const summary =
-        params.template !== undefined
-          ? render(context, params.template, '', templateValues(context, evaluation, { reason }))
+        template !== undefined
+          ? render(context, template, '', templateValues(context, evaluation, { reason }))
           : careSummary(context, evaluation, reason);
-      return {
-        kind: 'careNote',
-        id,
-        ...common,
-        queue: params.queue,
-        summary,
-        because: because(`A note went to the ${params.queue} queue${subject} because ${reason}.`),
-      };
+      const action = head('careNote', id);
+      action['queue'] = params.queue;
+      action['summary'] = summary;
+      action['because'] = because(`A note went to the ${params.queue} queue${subject} because ${reason}.`);
+      return action as Action;
     }
     default:
       throw new Error(`not a notice rule: ${rule.name}`);
@@ -323,12 +326,11 @@ function careSummary(context: BuildContext, evaluation: Evaluation, reason: stri
     evaluation.cap === null
       ? undefined
       : `${evaluation.cap.label} at ${formatPercent(evaluation.facts.usageRatio as number)} (${formatAmount(evaluation.facts.spend as number, dc)} of ${formatAmount(evaluation.cap.limit, dc)}) because ${reason}`;
-  const date = dateFormatter(dc.locale, state.profile.timeZone);
   const disputes = Object.entries(state.disputes)
     .filter(([, d]) => d.status === 'open')
     .map(
       ([reference, d]) =>
-        `dispute ${reference} open for ${formatMoney(d.amount, policy.currency, dc.locale)} since ${date.format(d.openedAt)}`,
+        `dispute ${reference} open for ${formatMoney(d.amount, policy.currency, dc.locale)} since ${formatDate(d.openedAt, dc.locale, state.profile.timeZone)}`,
     );
   const subject =
     [capPart, ...disputes].filter((x) => x !== undefined).join('; ') || `noted because ${reason}`;

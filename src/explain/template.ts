@@ -47,9 +47,16 @@ export function resolveTemplateText(
  * @example
  * renderTemplate('Used {percent}%', { percent: '80' }); // 'Used 80%'
  */
-export function renderTemplate(text: string, values: Readonly<Record<string, string>>): string {
+export function renderTemplate(
+  text: string,
+  values: Readonly<Record<string, string>> | ((name: string) => string | undefined),
+): string {
+  const valueOf =
+    typeof values === 'function'
+      ? values
+      : (name: string) => (Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined);
   return text
-    .replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '')
+    .replace(/\{(\w+)\}/g, (_, name: string) => valueOf(name) ?? '')
     .replace(/\s+([.,:;!?])/g, '$1')
     .replace(/\s{2,}/g, ' ')
     .trim();
@@ -110,6 +117,27 @@ export function dateFormatter(locale: string, timeZone: string): Intl.DateTimeFo
     dateFormats.set(key, f);
   }
   return f;
+}
+
+const dateTexts = new Map<string, string>();
+const MAX_DATE_TEXTS = 20_000;
+
+/**
+ * An instant as a medium-style local date in a locale and time zone (window ends repeat, so the texts
+ * are kept: `Intl` takes microseconds per date).
+ *
+ * @example
+ * formatDate(Date.parse('2026-12-01T00:00:00Z'), 'en', 'UTC'); // 'Dec 1, 2026'
+ */
+export function formatDate(instant: number, locale: string, timeZone: string): string {
+  const key = `${locale}|${timeZone}|${instant}`;
+  let text = dateTexts.get(key);
+  if (text === undefined) {
+    text = dateFormatter(locale, timeZone).format(instant);
+    if (dateTexts.size >= MAX_DATE_TEXTS) dateTexts.clear();
+    dateTexts.set(key, text);
+  }
+  return text;
 }
 
 /**

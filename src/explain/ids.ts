@@ -7,11 +7,19 @@
  * hash64('abc'); // 'e71fa2190541574b'
  */
 export function hash64(text: string): string {
-  // offset basis 0xcbf29ce484222325, limbs from least significant
-  let h0 = 0x2325;
-  let h1 = 0x8422;
-  let h2 = 0x9ce4;
-  let h3 = 0xcbf2;
+  const h = newHash();
+  feed(h, text);
+  return hexOf(h);
+}
+
+/** FNV-1a 64 state: four 16-bit limbs, least significant first (offset basis 0xcbf29ce484222325). */
+type Hash = [number, number, number, number];
+
+const newHash = (): Hash => [0x2325, 0x8422, 0x9ce4, 0xcbf2];
+
+/** Feeds the UTF-16 code units of `text` into the hash. */
+function feed(h: Hash, text: string): void {
+  let [h0, h1, h2, h3] = h;
   for (let i = 0; i < text.length; i++) {
     h0 ^= text.charCodeAt(i);
     // h *= 0x100000001b3 (= 2^40 + 0x1b3), modulo 2^64
@@ -26,7 +34,30 @@ export function hash64(text: string): string {
     h2 = c2 & 0xffff;
     h3 = (t3 + Math.floor(c2 / 0x10000)) & 0xffff;
   }
-  return hex4(h3) + hex4(h2) + hex4(h1) + hex4(h0);
+  h[0] = h0;
+  h[1] = h1;
+  h[2] = h2;
+  h[3] = h3;
+}
+
+const hexOf = (h: Hash): string => hex4(h[3]) + hex4(h[2]) + hex4(h[1]) + hex4(h[0]);
+
+/** Whether JSON.stringify writes `text` between its quotes as it is (nothing to escape). */
+function plainJson(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
+  }
+  return true;
+}
+
+/** Feeds `text` as JSON.stringify writes it, quotes included. */
+function feedJsonString(h: Hash, text: string): void {
+  if (plainJson(text)) {
+    feed(h, '"');
+    feed(h, text);
+    feed(h, '"');
+  } else feed(h, JSON.stringify(text));
 }
 
 const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
@@ -52,16 +83,25 @@ export interface ActionIdentity {
  * actionId({ subscriberId: 's1', capId: 'roaming-data', ruleId: 'block-100', window: '2026-11-01', kind: 'block', causeEventId: 'e9' });
  */
 export function actionId(identity: ActionIdentity): string {
-  const scope = identity.scope?.map((p) => `${p.service}@${p.zone}`).join(',') ?? '';
-  const parts = [
-    identity.subscriberId,
-    identity.capId ?? '',
-    identity.ruleId,
-    identity.window,
-    identity.kind,
-    scope,
-    identity.causeEventId,
-    identity.template ?? '',
-  ];
-  return `act_${hash64(JSON.stringify(parts))}`;
+  // The hash of JSON.stringify([subscriberId, capId, ruleId, window, kind, scope, causeEventId,
+  // template]), fed part by part without building the array or the JSON text.
+  const h = newHash();
+  feed(h, '[');
+  feedJsonString(h, identity.subscriberId);
+  feed(h, ',');
+  feedJsonString(h, identity.capId ?? '');
+  feed(h, ',');
+  feedJsonString(h, identity.ruleId);
+  feed(h, ',');
+  feedJsonString(h, identity.window);
+  feed(h, ',');
+  feedJsonString(h, identity.kind);
+  feed(h, ',');
+  feedJsonString(h, identity.scope?.map((p) => `${p.service}@${p.zone}`).join(',') ?? '');
+  feed(h, ',');
+  feedJsonString(h, identity.causeEventId);
+  feed(h, ',');
+  feedJsonString(h, identity.template ?? '');
+  feed(h, ']');
+  return `act_${hexOf(h)}`;
 }

@@ -43,3 +43,40 @@ describe('hash64', () => {
     expect(actionId(identity)).toMatch(/^act_[0-9a-f]{16}$/);
   });
 });
+
+describe('actionId', () => {
+  const part = fc.string({ unit: 'binary', maxLength: 30 });
+  it('is the hash of the JSON array of its parts, for any text in them', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          subscriberId: part,
+          capId: fc.option(part, { nil: null }),
+          ruleId: part,
+          window: part,
+          kind: part,
+          scope: fc.option(fc.array(fc.record({ service: part, zone: part }), { maxLength: 3 }), {
+            nil: undefined,
+          }),
+          causeEventId: part,
+          template: fc.option(part, { nil: undefined }),
+        }),
+        (identity) => {
+          const scope = identity.scope?.map((p) => `${p.service}@${p.zone}`).join(',') ?? '';
+          const json = JSON.stringify([
+            identity.subscriberId,
+            identity.capId ?? '',
+            identity.ruleId,
+            identity.window,
+            identity.kind,
+            scope,
+            identity.causeEventId,
+            identity.template ?? '',
+          ]);
+          expect(actionId(identity)).toBe(`act_${referenceHash(json)}`);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -34,11 +34,11 @@ export function liftOptions(
   homeCountry: string,
 ): LiftOptions {
   const holds = compiledOf(rule.conditions);
+  // One copy of the facts, changed in place for each question asked (and put back after).
+  const probe: Facts = { ...facts };
   let payment: number | undefined;
   if (cap.measure === 'cost') {
-    // One copy of the facts, its money facts (those of `moneyFacts` with `extra` paid) rewritten in
-    // place for each payment tried.
-    const probe: Facts = { ...facts };
+    // The money facts of `moneyFacts` with `extra` paid.
     const spend = totals.charged - totals.credited - totals.disputed;
     const withPayment = (extra: number) => {
       const paid = totals.paid + extra;
@@ -61,14 +61,19 @@ export function liftOptions(
       payment = hi;
     }
   }
+  const ask = (change: Partial<Facts>): boolean => {
+    Object.assign(probe, facts, change);
+    return holds(probe);
+  };
   const fresh = moneyFacts(cap, { ...totals, charged: 0, credited: 0, disputed: 0, paid: 0 });
-  const windowEnd = holds({ ...facts, ...fresh }) ? undefined : totals.end;
+  const windowEnd = ask(fresh) ? undefined : totals.end;
+  const optIn = facts.optedIn === false && !ask({ optedIn: true });
+  const returnHome = facts.roaming === true && !ask({ zone: 'home', roaming: false, country: homeCountry });
   return {
     ...(payment !== undefined && payment > 0 ? { payment } : {}),
-    optIn: facts.optedIn === false && !holds({ ...facts, optedIn: true }),
+    optIn,
     ...(windowEnd !== undefined ? { windowEnd } : {}),
-    returnHome:
-      facts.roaming === true && !holds({ ...facts, zone: 'home', roaming: false, country: homeCountry }),
+    returnHome,
   };
 }
 

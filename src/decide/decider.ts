@@ -14,6 +14,7 @@ import {
   subscriberFacts,
   writeCapFacts,
   writeSubscriberFacts,
+  copySubscriberFacts,
   type EventContext,
 } from '../ledger/facts.js';
 import { RuleGroupEvaluator } from '../rules/engine.js';
@@ -358,46 +359,36 @@ export class Decider {
     const caps = policy.caps;
     const matched = memo.matched;
     let k = 0;
-    if (caps.length > 0) {
-      const f = this.#scratch;
-      writeSubscriberFacts(
-        f,
-        draft,
-        event.type,
-        service,
-        eventZone,
-        applied.previousZone,
-        applied.zoneChanged,
-        now,
-      );
-      for (let i = 0; i < caps.length; i++) {
-        const cap = caps[i]!;
-        const cur = getOwn(draft.caps, cap.id)!.cur!;
-        const window = memo.windows[i];
-        if (window !== '' && window !== cur.key) return false;
-        writeCapFacts(f, cap, cur, getOwn(draft.overrides, cap.id), now);
-        if ((f.agentOverride === true ? 1 : 0) !== memo.suppressed[i]) return false;
-        const tests = this.#tests[i]!;
-        for (let j = 0; j < tests.length; j++) if ((tests[j]!(f) ? 1 : 0) !== matched[k++]) return false;
-      }
+    // The subscriber facts once, into the caps' scratch facts (copied to the capless ones below).
+    const f = this.#scratch;
+    writeSubscriberFacts(
+      f,
+      draft,
+      event.type,
+      service,
+      eventZone,
+      applied.previousZone,
+      applied.zoneChanged,
+      now,
+    );
+    for (let i = 0; i < caps.length; i++) {
+      const cap = caps[i]!;
+      const cur = getOwn(draft.caps, cap.id)!.cur!;
+      const window = memo.windows[i];
+      if (window !== '' && window !== cur.key) return false;
+      writeCapFacts(f, cap, cur, getOwn(draft.overrides, cap.id), now);
+      if ((f.agentOverride === true ? 1 : 0) !== memo.suppressed[i]) return false;
+      const tests = this.#tests[i]!;
+      for (let j = 0; j < tests.length; j++) if ((tests[j]!(f) ? 1 : 0) !== matched[k++]) return false;
     }
     const tests = this.#caplessTests;
     if (tests.length > 0) {
       // The caller has moved the memo's cycle to the one containing `now`.
       const window = memo.windows[caps.length];
       if (window !== '' && window !== memo.cycle!.key) return false;
-      const f = this.#caplessScratch;
-      writeSubscriberFacts(
-        f,
-        draft,
-        event.type,
-        service,
-        eventZone,
-        applied.previousZone,
-        applied.zoneChanged,
-        now,
-      );
-      for (let j = 0; j < tests.length; j++) if ((tests[j]!(f) ? 1 : 0) !== matched[k++]) return false;
+      const capless = this.#caplessScratch;
+      copySubscriberFacts(f, capless);
+      for (let j = 0; j < tests.length; j++) if ((tests[j]!(capless) ? 1 : 0) !== matched[k++]) return false;
     }
     return true;
   }

@@ -101,6 +101,34 @@ export function writeSubscriberFacts(
     openDisputes === 0 ? null : Math.max(0, Math.floor((now - oldest) / MS_PER_DAY));
 }
 
+/** The names of the subscriber facts (every fact a rule without a cap may see). */
+const SUBSCRIBER_FACTS = [
+  'zone',
+  'country',
+  'roaming',
+  'previousZone',
+  'zoneChanged',
+  'eventType',
+  'eventService',
+  'eventZone',
+  'tenureMonths',
+  'segment',
+  'openDisputes',
+  'disputedAmount',
+  'oldestOpenDisputeDays',
+] as const satisfies readonly (keyof SubscriberFacts)[];
+
+/** Fails to compile when a subscriber fact is missing from `SUBSCRIBER_FACTS`. */
+type Never<T extends never> = T;
+export type SubscriberFactsAllListed = Never<
+  Exclude<keyof SubscriberFacts, (typeof SUBSCRIBER_FACTS)[number]>
+>;
+
+/** Copies the subscriber facts of `from` into `to`, leaving its cap facts as they are. */
+export function copySubscriberFacts(from: SubscriberFacts, to: SubscriberFacts): void {
+  for (const name of SUBSCRIBER_FACTS) (to as Record<string, unknown>)[name] = from[name];
+}
+
 /**
  * Facts every rule may see, at time `now`.
  *

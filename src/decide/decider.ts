@@ -119,6 +119,11 @@ export class Decider {
   readonly #tests: readonly (readonly CompiledCondition[])[];
   readonly #caplessTests: readonly CompiledCondition[];
   readonly #ruleCount: number;
+  /** Per rule, in memo order: whether it only notifies (not block or throttle), and its notice key. */
+  readonly #isNotice: Uint8Array;
+  readonly #noticeKeys: readonly string[];
+  /** Per rule, in memo order: its group (caps in policy order, then the rules without a cap). */
+  readonly #groupOf: Uint8Array | Uint16Array;
   readonly #services: ReadonlySet<string>;
   /** Reused for every fast-path evaluation of a cap's rules (never handed out). */
   readonly #scratch: Facts;
@@ -142,6 +147,16 @@ export class Decider {
     this.#caplessTests = policy.caplessRules.map((r) => compileCondition(r.conditions));
     this.#ruleCount = this.#tests.reduce((n, t) => n + t.length, 0) + this.#caplessTests.length;
     this.#services = new Set(policy.services);
+    const ordered: { rule: LoadedRule; capId: string; group: number }[] = [];
+    policy.caps.forEach((cap, group) => {
+      for (const rule of cap.rules) ordered.push({ rule, capId: cap.id, group });
+    });
+    for (const rule of policy.caplessRules) ordered.push({ rule, capId: '', group: policy.caps.length });
+    this.#isNotice = Uint8Array.from(ordered, ({ rule }) =>
+      rule.event.type === 'block' || rule.event.type === 'throttle' ? 0 : 1,
+    );
+    this.#noticeKeys = ordered.map(({ rule, capId }) => `${capId}|${rule.name}`);
+    this.#groupOf = Uint16Array.from(ordered, ({ group }) => group);
     const blank = {
       zone: 'home',
       country: '',
@@ -226,13 +241,14 @@ export class Decider {
       };
       return { outcome: 'late', state: draft, actions: NONE, issues: [note, ...applied.notes], memo: next };
     }
-    if (next !== null && !this.reference && this.#unchanged(draft, event, applied, now, next)) {
+    const kept = next === null || this.reference ? null : this.#unchanged(draft, event, applied, now, next);
+    if (kept !== null) {
       return {
         outcome: 'applied',
         state: draft,
         actions: NONE,
         issues: applied.notes.length > 0 ? applied.notes : undefined,
-        memo: next,
+        memo: kept,
       };
     }
     const context = eventContext(policy, draft, event, applied.previousZone, applied.zoneChanged);
@@ -350,14 +366,27 @@ export class Decider {
     }
   }
 
-  /** Whether every group's results, suppression and window are those the memo recorded. */
-  #unchanged(draft: SubscriberState, event: SpendEvent, applied: Applied, now: number, memo: Memo): boolean {
+  /**
+   * The memo to keep when reconciling would change nothing visible, or null when the event must be
+   * reconciled. Nothing changes when every group's results, suppression and window are those the memo
+   * recorded. A notice rule that stops matching only re-arms (reconcile deletes its notice key and does
+   * nothing else), so that is done here too, and the memo updated; any other change goes the full way.
+   */
+  #unchanged(
+    draft: SubscriberState,
+    event: SpendEvent,
+    applied: Applied,
+    now: number,
+    memo: Memo,
+  ): Memo | null {
     const policy = this.policy;
     const country = event.type === 'usage' || event.type === 'location' ? event.country : null;
     const service = event.type === 'usage' ? event.service : null;
     const eventZone = country === null ? null : policy.zoneOf(country, draft.profile.homeCountry);
     const caps = policy.caps;
     const matched = memo.matched;
+    const isNotice = this.#isNotice;
+    let rearmed: number[] | null = null;
     let k = 0;
     // The subscriber facts once, into the caps' scratch facts (copied to the capless ones below).
     const f = this.#scratch;
@@ -375,22 +404,45 @@ export class Decider {
       const cap = caps[i]!;
       const cur = getOwn(draft.caps, cap.id)!.cur!;
       const window = memo.windows[i];
-      if (window !== '' && window !== cur.key) return false;
+      if (window !== '' && window !== cur.key) return null;
       writeCapFacts(f, cap, cur, getOwn(draft.overrides, cap.id), now);
-      if ((f.agentOverride === true ? 1 : 0) !== memo.suppressed[i]) return false;
+      if ((f.agentOverride === true ? 1 : 0) !== memo.suppressed[i]) return null;
       const tests = this.#tests[i]!;
-      for (let j = 0; j < tests.length; j++) if ((tests[j]!(f) ? 1 : 0) !== matched[k++]) return false;
+      for (let j = 0; j < tests.length; j++, k++) {
+        if ((tests[j]!(f) ? 1 : 0) === matched[k]) continue;
+        if (matched[k] === 1 && isNotice[k] === 1) (rearmed ??= []).push(k);
+        else return null;
+      }
     }
     const tests = this.#caplessTests;
     if (tests.length > 0) {
       // The caller has moved the memo's cycle to the one containing `now`.
       const window = memo.windows[caps.length];
-      if (window !== '' && window !== memo.cycle!.key) return false;
+      if (window !== '' && window !== memo.cycle!.key) return null;
       const capless = this.#caplessScratch;
       copySubscriberFacts(f, capless);
-      for (let j = 0; j < tests.length; j++) if ((tests[j]!(capless) ? 1 : 0) !== matched[k++]) return false;
+      for (let j = 0; j < tests.length; j++, k++) {
+        if ((tests[j]!(capless) ? 1 : 0) === matched[k]) continue;
+        if (matched[k] === 1 && isNotice[k] === 1) (rearmed ??= []).push(k);
+        else return null;
+      }
     }
-    return true;
+    if (rearmed === null) return memo;
+    const nextMatched = matched.slice();
+    for (const r of rearmed) {
+      delete draft.notices[this.#noticeKeys[r]!];
+      nextMatched[r] = 0;
+    }
+    // A group none of whose rules matches any more re-arms in any window.
+    const windows = memo.windows.slice();
+    for (const r of rearmed) {
+      const group = this.#groupOf[r]!;
+      let any = false;
+      for (let q = 0; q < nextMatched.length; q++)
+        if (this.#groupOf[q] === group && nextMatched[q] === 1) any = true;
+      if (!any) windows[group] = '';
+    }
+    return { ...memo, matched: nextMatched, windows };
   }
 
   #memoOf(

@@ -21,7 +21,7 @@ import {
 } from './describe.js';
 import { actionId } from './ids.js';
 import { liftForScope, type LiftOptions } from './lift.js';
-import { formatDate, formatMoney, renderTemplate, resolveTemplateText } from './template.js';
+import { formatDate, formatMoney, renderTemplate, resolveTemplateText, templateParts } from './template.js';
 import { getOwn } from '../schema/records.js';
 
 /** Built-in English texts for the notices that go with every restriction change. */
@@ -51,8 +51,21 @@ function locale(context: BuildContext): string {
 function fillLink(policy: Policy, subscriberId: string, amount: number, id: string): string | undefined {
   const template = policy.document.paymentLink;
   if (template === undefined) return undefined;
-  const values: Record<string, string> = { subscriberId, amount: String(amount), actionId: id };
-  return template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name] ?? ''));
+  const parts = templateParts(template);
+  let link = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) {
+    const name = parts[i]!;
+    const value =
+      name === 'subscriberId'
+        ? subscriberId
+        : name === 'amount'
+          ? String(amount)
+          : name === 'actionId'
+            ? id
+            : '';
+    link += encodeURIComponent(value) + parts[i + 1]!;
+  }
+  return link;
 }
 
 /**

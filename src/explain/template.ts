@@ -55,11 +55,35 @@ export function renderTemplate(
     typeof values === 'function'
       ? values
       : (name: string) => (Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined);
-  return text
-    .replace(/\{(\w+)\}/g, (_, name: string) => valueOf(name) ?? '')
-    .replace(/\s+([.,:;!?])/g, '$1')
-    .replace(/\s{2,}/g, ' ')
-    .trim();
+  const parts = templateParts(text);
+  let out = parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) out += (valueOf(parts[i]!) ?? '') + parts[i + 1]!;
+  // Tidy what empty values leave behind (a space before punctuation, double spaces), only when there is
+  // any: testing costs less than replacing.
+  if (/\s[.,:;!?]/.test(out)) out = out.replace(/\s+([.,:;!?])/g, '$1');
+  if (/\s\s/.test(out)) out = out.replace(/\s{2,}/g, ' ');
+  return out.trim();
+}
+
+/** Template texts split at their placeholders: text, name, text, name, ..., text. */
+const parsedTemplates = new Map<string, readonly string[]>();
+const MAX_PARSED_TEMPLATES = 10_000;
+
+/**
+ * A template text split at its `{name}` placeholders (literal texts at even positions, names at odd
+ * ones), parsed once and kept.
+ *
+ * @example
+ * templateParts('Hi {subscriberId}!'); // ['Hi ', 'subscriberId', '!']
+ */
+export function templateParts(text: string): readonly string[] {
+  let parts = parsedTemplates.get(text);
+  if (parts === undefined) {
+    parts = text.split(/\{(\w+)\}/);
+    if (parsedTemplates.size >= MAX_PARSED_TEMPLATES) parsedTemplates.clear();
+    parsedTemplates.set(text, parts);
+  }
+  return parts;
 }
 
 /**
@@ -206,18 +230,24 @@ export function toDecimalString(minor: number, digits: number): string {
  * formatMoney(150000, 'PLN', 'pl-PL'); // '1500,00 zł'
  */
 export function formatMoney(minor: number, currency: string, locale: string): string {
-  const key = `${locale}|${currency}|${minor}`;
-  let text = moneyTexts.get(key);
+  const key = `${locale}|${currency}`;
+  let texts = moneyTexts.get(key);
+  if (texts === undefined) {
+    if (moneyTexts.size >= MAX_FORMATTERS) moneyTexts.clear();
+    texts = new Map();
+    moneyTexts.set(key, texts);
+  }
+  let text = texts.get(minor);
   if (text === undefined) {
     const decimal = toDecimalString(minor, minorDigits(currency));
     // Intl formats a decimal string exactly; going through a float could round large amounts.
     text = formatter(locale, currency).format(decimal as unknown as number);
-    if (moneyTexts.size >= MAX_MONEY_TEXTS) moneyTexts.clear();
-    moneyTexts.set(key, text);
+    if (texts.size >= MAX_MONEY_TEXTS) texts.clear();
+    texts.set(minor, text);
   }
   return text;
 }
 
-/** Amounts already formatted (limits and prices repeat), cleared wholesale past this size. */
-const moneyTexts = new Map<string, string>();
+/** Amounts already formatted per locale and currency (limits and prices repeat), cleared past a size. */
+const moneyTexts = new Map<string, Map<number, string>>();
 const MAX_MONEY_TEXTS = 20_000;

@@ -136,12 +136,27 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
   // re-reconciling when no rule's result changed (see Decider).
   const reference = options.evaluator === 'json-rules-engine';
   const decider = new Decider(policy, reference);
-  // States this engine returned, and what it remembers beside each. A caller that edits one in place
-  // (rather than storing and loading it) gets no schema check on it: states are values, and a returned
-  // state must not be changed.
-  const produced = new WeakSet<object>();
-  const memos = new WeakMap<object, Memo>();
+  // States this engine returned carry, under a symbol of this engine's own, what it remembers beside
+  // each (its memo, or null). The property is not enumerable, so JSON, `structuredClone`, spreads and
+  // equality checks never see it, and a copy or a state read from storage is not trusted. A caller that
+  // edits a returned state in place (rather than storing and loading it) gets no schema check on it:
+  // states are values, and a returned state must not be changed. (A symbol rather than a WeakMap: tables
+  // of weak references with a live entry per subscriber make every garbage collection slower.)
+  const mark = Symbol('spendcap engine memo');
   const fresh = freshMemo(policy);
+  const produced = {
+    add(state: SubscriberState, memo: Memo | null): void {
+      Object.defineProperty(state, mark, { value: memo, writable: true, configurable: true });
+    },
+    has(state: SubscriberState): boolean {
+      return state !== null && typeof state === 'object' && Object.prototype.hasOwnProperty.call(state, mark);
+    },
+    memo(state: SubscriberState): Memo | null {
+      return Object.prototype.hasOwnProperty.call(state, mark)
+        ? ((state as unknown as Record<symbol, Memo | null>)[mark] ?? null)
+        : null;
+    },
+  };
 
   function init(profile: SubscriberProfile): SubscriberState {
     let p = reference ? null : fastProfile(profile);
@@ -167,8 +182,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       notices: {},
       seen: dictionary(),
     };
-    produced.add(state);
-    if (!reference) memos.set(state, fresh);
+    produced.add(state, reference ? null : fresh);
     return state;
   }
 
@@ -206,11 +220,10 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     const event = parseEvent(input);
     if (Array.isArray(event)) return reject(event);
     try {
-      const memo = trusted ? (memos.get(state) ?? null) : null;
+      const memo = trusted ? produced.memo(state) : null;
       const decided = await decider.decide(state, event, memo, false);
       if (decided.state !== state) {
-        produced.add(decided.state);
-        if (decided.memo !== null) memos.set(decided.state, decided.memo);
+        produced.add(decided.state, decided.memo);
       }
       return toDecision(decided);
     } catch (error) {
@@ -259,7 +272,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         else if (profile !== undefined) {
           try {
             const state = init(profile);
-            entry = { state, owned: !reference, memo: memos.get(state) ?? null };
+            entry = { state, owned: !reference, memo: produced.memo(state) };
           } catch (error) {
             const issues = (error as InputError).issues ?? [];
             decisions.push({
@@ -326,7 +339,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       if (decision.state !== entry.state) {
         entry.state = decision.state;
         entry.owned = !reference;
-        entry.memo = memos.get(decision.state) ?? null;
+        entry.memo = produced.memo(decision.state);
       }
       decisions.push(
         decision.issues !== undefined
@@ -342,8 +355,8 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     }
     const states: Record<string, SubscriberState> = { ...initial };
     for (const [id, entry] of entries) {
-      produced.add(entry.state);
-      if (entry.memo !== null) memos.set(entry.state, entry.memo);
+      // Only a state run made: one of the caller's that no event changed stays as it was given.
+      if (entry.owned) produced.add(entry.state, entry.memo);
       setOwn(states, id, entry.state);
     }
     return { decisions, states };

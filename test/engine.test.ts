@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, loadPolicy, InputError, type Action } from '../src/index';
 import { drive, ev, kinds, profile, shippedPolicyJson, SUB } from './support/fixtures';
+import { deepFreeze } from './arbitraries/harness';
 
 const T = (day: number, hour = 12) =>
   `2026-11-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00+01:00`;
@@ -456,6 +457,37 @@ describe('states the engine made', () => {
     const decision = await d.engine.process(d.state, ev.tick(T(3)));
     expect(decision.outcome).toBe('rejected');
     expect(decision.issues?.[0]?.code).toBe('invalid_state');
+  });
+
+  it('carry nothing a copy, JSON or an equality check can see, and a copy is not trusted', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 100));
+    const state = d.state;
+    expect(
+      Object.getOwnPropertySymbols(state).every(
+        (s) => !Object.getOwnPropertyDescriptor(state, s)!.enumerable,
+      ),
+    ).toBe(true);
+    expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+    expect(Object.keys(structuredClone(state))).toEqual(Object.keys(state));
+    // A spread copy with a broken field is checked whole (the original would be trusted as it is).
+    const copy = { ...state, clock: 'soon' } as unknown as typeof state;
+    const decision = await d.engine.process(copy, ev.tick(T(3)));
+    expect(decision.outcome).toBe('rejected');
+    expect(decision.issues?.[0]?.path).toBe('$.state.clock');
+  });
+
+  it('can be frozen by the caller and still be processed, and run leaves given states it did not change alone', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 100));
+    const frozen = deepFreeze(structuredClone(d.state));
+    const decision = await d.engine.process(frozen, ev.usage(T(3), 'data', 'DE', 100));
+    expect(decision.outcome).toBe('applied');
+    const batch = await d.engine.run([{ type: 'tick', id: 'x1', subscriberId: SUB, at: 'not a time' }], [], {
+      [SUB]: frozen,
+    });
+    expect(batch.decisions[0]!.outcome).toBe('rejected');
+    expect(batch.states[SUB]).toBe(frozen);
   });
 
   it('a state loaded from storage is checked whole', async () => {

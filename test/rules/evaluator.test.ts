@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FACTS, OPERATORS, loadPolicy, createEngine, type Condition } from '../../src/index';
 import { RuleGroupEvaluator } from '../../src/rules/engine';
-import { testCondition, applyOperator } from '../../src/rules/conditions';
+import { compileCondition, testCondition, applyOperator } from '../../src/rules/conditions';
 import type { Facts } from '../../src/schema/facts';
 import type { LoadedRule } from '../../src/policy/types';
 import { drive, ev, shippedPolicyJson } from '../support/fixtures';
@@ -140,13 +140,14 @@ describe('the synchronous evaluator (explanations, what-if) agrees with json-rul
     expect(applyOperator('contains', 'eu', 'e')).toBe(false);
   });
 
-  it('gives the same match as json-rules-engine for generated conditions and facts', async () => {
+  it('gives the same match as json-rules-engine for generated conditions and facts (tree walk and compiled)', async () => {
     await fc.assert(
       fc.asyncProperty(condition, facts, async (tree, f) => {
         const top: Condition = 'fact' in tree ? { all: [tree] } : tree;
         const evaluator = new RuleGroupEvaluator([rule('r', top)]);
         const expected = (await evaluator.matches(f)).has('r');
         expect(testCondition(top, f)).toBe(expected);
+        expect(compileCondition(top)(f)).toBe(expected);
       }),
       { numRuns: 300 },
     );

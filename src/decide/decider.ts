@@ -218,7 +218,9 @@ export class Decider {
     const draft = inPlace ? state : this.reference ? structuredClone(state) : cloneState(state);
     // The state records the policy version that last decided on it (a new version of the same policy
     // carries on from a stored state).
-    if (draft.policy.version !== policy.version) draft.policy = { id: policy.id, version: policy.version };
+    // (A state with a known memo was last decided by this engine: its version is already this one.)
+    if (known === null && draft.policy.version !== policy.version)
+      draft.policy = { id: policy.id, version: policy.version };
     const now = Math.max(draft.clock ?? at, at);
     const rolled = advanceClock(draft, policy, now, known?.cycle, known?.horizon);
     let cycle: BillingWindow;

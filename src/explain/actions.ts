@@ -214,20 +214,21 @@ export function buildActions(
   changes: Reconciled,
 ): Action[] {
   const out: Action[] = [];
+  const { fired, lifted, imposed } = changes;
+  if (fired.length === 0 && lifted.length === 0 && imposed.length === 0) return out;
   for (const evaluation of evaluations) {
     const capId = evaluation.cap?.id ?? null;
-    const ofCap = <T extends { evaluation: Evaluation | undefined }>(list: readonly T[]) =>
-      list.filter((x) => (x.evaluation?.cap?.id ?? null) === capId && x.evaluation === evaluation);
-    for (const fired of ofCap(changes.fired as readonly Fired[])) out.push(noticeAction(context, fired));
-    for (const lifted of changes.lifted.filter((l) => l.restriction.capId === capId))
-      out.push(...liftActions(context, lifted));
-    for (const imposed of ofCap(changes.imposed as readonly Imposed[]))
-      out.push(...imposeActions(context, evaluations, imposed));
+    const mine = (x: { evaluation: Evaluation | undefined }) =>
+      (x.evaluation?.cap?.id ?? null) === capId && x.evaluation === evaluation;
+    for (const f of fired) if (mine(f)) out.push(noticeAction(context, f));
+    for (const l of lifted) if (l.restriction.capId === capId) out.push(...liftActions(context, l));
+    for (const i of imposed) if (mine(i)) out.push(...imposeActions(context, evaluations, i));
   }
   // A restriction of a cap the policy no longer has is lifted too, and said so.
-  const evaluated = new Set(evaluations.map((e) => e.cap?.id));
-  for (const lifted of changes.lifted)
-    if (!evaluated.has(lifted.restriction.capId)) out.push(...liftActions(context, lifted));
+  if (lifted.length > 0) {
+    const evaluated = new Set(evaluations.map((e) => e.cap?.id));
+    for (const l of lifted) if (!evaluated.has(l.restriction.capId)) out.push(...liftActions(context, l));
+  }
   return out;
 }
 

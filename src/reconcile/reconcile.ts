@@ -152,10 +152,11 @@ export function reconcile(
   }
   draft.restrictions = [...kept, ...imposed.map((i) => i.restriction)];
 
+  const lifted: Lifted[] = [];
+  if (liftedRestrictions.length === 0) return { imposed, lifted, fired };
   const held = new Set<string>();
   for (const r of draft.restrictions)
     for (const p of r.scope) held.add(`${r.kind}\u0000${pairKey(p.service, p.zone)}`);
-  const lifted: Lifted[] = [];
   for (const restriction of liftedRestrictions) {
     // A pair another restriction of the same kind still holds is not free; a pair an earlier lift in
     // this decision already freed is said once.

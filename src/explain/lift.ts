@@ -3,7 +3,8 @@ import type { LoadedCap, LoadedRule, Policy } from '../policy/types.js';
 import type { Restriction, SubscriberState, WindowTotals } from '../schema/state.js';
 import { getOwn } from '../schema/records.js';
 import { compiledOf } from '../rules/conditions.js';
-import { moneyFacts } from '../ledger/facts.js';
+import { moneyFacts, writeMoneyFacts } from '../ledger/facts.js';
+import { spendOf } from '../ledger/ledger.js';
 
 /** The ways a restriction can end, found by asking the rule what-if questions. */
 export interface LiftOptions {
@@ -38,18 +39,11 @@ export function liftOptions(
   const probe: Facts = { ...facts };
   let payment: number | undefined;
   if (cap.measure === 'cost') {
-    // The money facts of `moneyFacts` with `extra` paid.
-    const spend = totals.charged - totals.credited - totals.disputed;
     const withPayment = (extra: number) => {
-      const paid = totals.paid + extra;
-      const outstanding = spend - paid;
-      probe.paid = paid;
-      probe.outstanding = outstanding;
-      probe.usageRatio = outstanding / cap.limit;
-      probe.remaining = cap.limit - outstanding;
+      writeMoneyFacts(probe, cap, totals, extra);
       return holds(probe);
     };
-    let hi = Math.max(0, totals.charged - totals.credited - totals.disputed - totals.paid) + cap.limit + 1;
+    let hi = Math.max(0, spendOf(totals) - totals.paid) + cap.limit + 1;
     if (!withPayment(hi)) {
       let lo = 0;
       // Invariant: the rule holds with `lo` paid and not with `hi` paid.

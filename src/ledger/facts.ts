@@ -150,19 +150,30 @@ export function subscriberFacts(state: SubscriberState, context: EventContext, n
   return out;
 }
 
-/** Money facts of a cap from its totals, so the "what would lift it" analysis can vary `paid`. */
-export function moneyFacts(cap: LoadedCap, totals: WindowTotals, extraPaid = 0) {
+/** The money facts of a cap. */
+type MoneyFacts = Pick<Facts, 'spend' | 'paid' | 'outstanding' | 'limit' | 'usageRatio' | 'remaining'>;
+
+/**
+ * Writes the money facts of a cap from its window's totals into `into`, with `extraPaid` more paid
+ * (the "what would lift it" analysis varies it): the one place these facts are computed.
+ */
+export function writeMoneyFacts(into: MoneyFacts, cap: LoadedCap, totals: WindowTotals, extraPaid = 0): void {
   const spend = spendOf(totals);
   const paid = cap.measure === 'cost' ? totals.paid + extraPaid : 0;
   const outstanding = spend - paid;
-  return {
-    spend,
-    paid,
-    outstanding,
-    limit: cap.limit,
-    usageRatio: outstanding / cap.limit,
-    remaining: cap.limit - outstanding,
-  };
+  into.spend = spend;
+  into.paid = paid;
+  into.outstanding = outstanding;
+  into.limit = cap.limit;
+  into.usageRatio = outstanding / cap.limit;
+  into.remaining = cap.limit - outstanding;
+}
+
+/** Money facts of a cap from its totals, as a new object. */
+export function moneyFacts(cap: LoadedCap, totals: WindowTotals, extraPaid = 0): MoneyFacts {
+  const facts: MoneyFacts = { spend: 0, paid: 0, outstanding: 0, limit: 0, usageRatio: 0, remaining: 0 };
+  writeMoneyFacts(facts, cap, totals, extraPaid);
+  return facts;
 }
 
 /**
@@ -176,15 +187,7 @@ export function writeCapFacts(
   overrides: SubscriberState['overrides'][string] | undefined,
   now: number,
 ): void {
-  const spend = totals.charged - totals.credited - totals.disputed;
-  const paid = cap.measure === 'cost' ? totals.paid : 0;
-  const outstanding = spend - paid;
-  into.spend = spend;
-  into.paid = paid;
-  into.outstanding = outstanding;
-  into.limit = cap.limit;
-  into.usageRatio = outstanding / cap.limit;
-  into.remaining = cap.limit - outstanding;
+  writeMoneyFacts(into, cap, totals);
   into.optedIn = overrides?.customer !== undefined && now < overrides.customer.until;
   into.agentOverride = overrides?.agent !== undefined && now < overrides.agent.until;
   // daysLeftInWindow's formula, without building a window object per cap and event.

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import type { SubscriberProfile } from '../../src/index';
-import type { Domain } from './policies';
+import type { PolicyDocument, SubscriberProfile } from '../../src/index';
+import { domainOf, variantPolicyArb, type Domain } from './policies';
 import { profilesArb } from './profiles';
 
 /**
@@ -219,6 +219,15 @@ export function planArb(options: StreamOptions = {}): fc.Arbitrary<Plan> {
 /** A multi-subscriber stream for a policy's domain. */
 export function streamArb(domain: Domain, options: StreamOptions = {}): fc.Arbitrary<Stream> {
   return planArb(options).map((plan) => buildStream(domain, plan, options));
+}
+
+/** A generated variant policy with a stream shaped by its services, zones and caps. */
+export function variantStreamArb(
+  options: StreamOptions = {},
+): fc.Arbitrary<{ doc: PolicyDocument; stream: Stream }> {
+  return variantPolicyArb.chain((doc) =>
+    streamArb(domainOf(doc), options).map((stream) => ({ doc, stream })),
+  );
 }
 
 /** A stream together with the plan it was built from (for tests that extend a stream). */

@@ -34,6 +34,14 @@ export const anchorDayArb: fc.Arbitrary<number> = fc.oneof(
   fc.constantFrom(1, 28, 29, 30, 31),
 );
 
+/** The one subscriber most example-based invariant tests use: at home in Poland, cycle from the 1st. */
+export const S1_PROFILE = {
+  subscriberId: 's1',
+  homeCountry: 'PL',
+  timeZone: 'Europe/Warsaw',
+  cycleAnchorDay: 1,
+} as const satisfies SubscriberProfile;
+
 /** A valid profile for `subscriberId`. */
 export function profileArb(subscriberId: string): fc.Arbitrary<SubscriberProfile> {
   return fc.record(

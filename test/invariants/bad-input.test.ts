@@ -13,6 +13,7 @@ import {
   type EventJson,
   type Stream,
 } from '../arbitraries/events';
+import { S1_PROFILE } from '../arbitraries/profiles';
 import { budget, deepFreeze, describeStep, processStream } from '../arbitraries/harness';
 import {
   domainOf,
@@ -91,12 +92,7 @@ async function stateAfter(doc: PolicyDocument, stream: Stream) {
 
 describe('invariant 9: bad input', () => {
   const engine = createEngine(SHIPPED);
-  const profile = {
-    subscriberId: 's1',
-    homeCountry: 'PL',
-    timeZone: 'Europe/Warsaw',
-    cycleAnchorDay: 1,
-  } as const;
+  const profile = S1_PROFILE;
   const usage: EventJson = {
     type: 'usage',
     id: 'u1',

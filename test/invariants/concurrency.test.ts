@@ -1,16 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type PolicyDocument } from '../../src/index';
-import { streamArb, type Stream } from '../arbitraries/events';
+import { streamArb, type Stream, variantStreamArb } from '../arbitraries/events';
+import { S1_PROFILE } from '../arbitraries/profiles';
 import { budget, processStream } from '../arbitraries/harness';
-import {
-  domainOf,
-  loadCached,
-  SHIPPED,
-  SHIPPED_DOMAIN,
-  SHIPPED_JSON,
-  variantPolicyArb,
-} from '../arbitraries/policies';
+import { loadCached, SHIPPED, SHIPPED_DOMAIN, SHIPPED_JSON } from '../arbitraries/policies';
 
 // json-rules-engine's `Engine.run` flips a shared status flag, so two evaluations overlapping on one
 // instance can skip each other's lower-priority rules. Many `process` calls on ONE spendcap engine at
@@ -30,12 +24,7 @@ async function checkConcurrent(doc: PolicyDocument, stream: Stream) {
 describe('concurrency: Promise.all over process on one engine', () => {
   it('gives every overlapping call the sequential answer on a state at the limit', async () => {
     const engine = createEngine(SHIPPED, { evaluator: 'json-rules-engine' });
-    const state = engine.init({
-      subscriberId: 's1',
-      homeCountry: 'PL',
-      timeZone: 'Europe/Warsaw',
-      cycleAnchorDay: 1,
-    });
+    const state = engine.init(S1_PROFILE);
     const events = Array.from({ length: 40 }, (_, i) => ({
       type: 'usage',
       id: `u${i}`,
@@ -70,10 +59,7 @@ describe('concurrency: Promise.all over process on one engine', () => {
 
   it('holds on generated streams under generated variant policies', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        variantPolicyArb.chain((doc) => streamArb(domainOf(doc)).map((stream) => ({ doc, stream }))),
-        ({ doc, stream }) => checkConcurrent(doc, stream),
-      ),
+      fc.asyncProperty(variantStreamArb(), ({ doc, stream }) => checkConcurrent(doc, stream)),
       budget(40),
     );
   });

@@ -11,6 +11,7 @@ import {
   type Plan,
   type Step,
 } from '../arbitraries/events';
+import { S1_PROFILE } from '../arbitraries/profiles';
 import { processStream } from '../arbitraries/harness';
 import { loadCached, SHIPPED, SHIPPED_DOMAIN, domainOf, variantPolicyArb } from '../arbitraries/policies';
 
@@ -34,12 +35,7 @@ const step = (kind: Step['kind'], over: Partial<Step> = {}): Step => ({
   ...over,
 });
 
-const profile = {
-  subscriberId: 's1',
-  homeCountry: 'PL',
-  timeZone: 'Europe/Warsaw',
-  cycleAnchorDay: 1,
-} as const;
+const profile = S1_PROFILE;
 
 describe('stream generator', () => {
   it('writes dispute references that go open -> upheld/rejected', () => {

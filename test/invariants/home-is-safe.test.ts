@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/index';
 import { streamArb } from '../arbitraries/events';
+import { S1_PROFILE } from '../arbitraries/profiles';
 import { budget, describeStep, processStream } from '../arbitraries/harness';
 import { domainOf, loadCached, readShippedPolicy, SHIPPED } from '../arbitraries/policies';
 
@@ -39,12 +40,7 @@ async function checkHomeIsSafe(name: string, stream: Parameters<typeof processSt
 
 describe('invariant 2: home is safe', () => {
   const engine = createEngine(SHIPPED);
-  const profile = {
-    subscriberId: 's1',
-    homeCountry: 'PL',
-    timeZone: 'Europe/Warsaw',
-    cycleAnchorDay: 1,
-  } as const;
+  const profile = S1_PROFILE;
 
   it('over the whole-bill limit from calls at home, pauses only roaming data', async () => {
     const { actions } = await engine.process(engine.init(profile), {

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type PolicyDocument } from '../../src/index';
-import { streamArb, type Stream } from '../arbitraries/events';
+import { streamArb, type Stream, variantStreamArb } from '../arbitraries/events';
+import { S1_PROFILE } from '../arbitraries/profiles';
 import {
   budget,
   capPairs,
@@ -11,15 +12,7 @@ import {
   ruleOf,
   rulePairs,
 } from '../arbitraries/harness';
-import {
-  domainOf,
-  loadCached,
-  SHIPPED,
-  SHIPPED_DOMAIN,
-  SHIPPED_JSON,
-  variantPolicyArb,
-  VARIANT_JSON,
-} from '../arbitraries/policies';
+import { loadCached, SHIPPED, SHIPPED_DOMAIN, SHIPPED_JSON, VARIANT_JSON } from '../arbitraries/policies';
 
 // Invariant 1, scoped: a block or throttle never names a (service, zone) outside the scope of the cap
 // whose rule fired. Scopes are read from the policy document here, not from the loaded policy.
@@ -59,12 +52,7 @@ async function checkScoped(doc: PolicyDocument, stream: Stream) {
 describe('invariant 1: scoped', () => {
   it('blocks only roaming data when the roaming-data cap is reached', async () => {
     const engine = createEngine(SHIPPED);
-    const state = engine.init({
-      subscriberId: 's1',
-      homeCountry: 'PL',
-      timeZone: 'Europe/Warsaw',
-      cycleAnchorDay: 1,
-    });
+    const state = engine.init(S1_PROFILE);
     const { actions } = await engine.process(state, {
       type: 'usage',
       id: 'u1',
@@ -86,12 +74,7 @@ describe('invariant 1: scoped', () => {
 
   it('throttles only the scope a variant rule names inside its cap', async () => {
     const engine = createEngine(loadCached(VARIANT_JSON));
-    const state = engine.init({
-      subscriberId: 's1',
-      homeCountry: 'PL',
-      timeZone: 'Europe/Warsaw',
-      cycleAnchorDay: 1,
-    });
+    const state = engine.init(S1_PROFILE);
     const { actions } = await engine.process(state, {
       type: 'usage',
       id: 'u1',
@@ -120,10 +103,7 @@ describe('invariant 1: scoped', () => {
 
   it('holds on generated streams under generated variant policies', async () => {
     await fc.assert(
-      fc.asyncProperty(
-        variantPolicyArb.chain((doc) => streamArb(domainOf(doc)).map((stream) => ({ doc, stream }))),
-        ({ doc, stream }) => checkScoped(doc, stream),
-      ),
+      fc.asyncProperty(variantStreamArb(), ({ doc, stream }) => checkScoped(doc, stream)),
       budget(50),
     );
   });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Decision } from '../../src/index';
 import { streamArb } from '../arbitraries/events';
+import { S1_PROFILE } from '../arbitraries/profiles';
 import { budget, describeStep, isRestricting, processStream, ratioThreshold } from '../arbitraries/harness';
 import { SHIPPED, SHIPPED_DOMAIN, SHIPPED_JSON } from '../arbitraries/policies';
 
@@ -28,12 +29,7 @@ const noticeRules = new Set(SHIPPED_JSON.rules.filter((r) => r.event.type === 'n
 
 describe('invariant 3: warn first', () => {
   const engine = createEngine(SHIPPED);
-  const profile = {
-    subscriberId: 's1',
-    homeCountry: 'PL',
-    timeZone: 'Europe/Warsaw',
-    cycleAnchorDay: 1,
-  } as const;
+  const profile = S1_PROFILE;
 
   it('reads a gap of 20% of the roaming-data cap from the shipped policy', () => {
     expect(GAP).toBe(4_000);

@@ -7,7 +7,7 @@ import { STATE_VERSION, SubscriberStateSchema, type SubscriberState } from './sc
 import { dictionary, getOwn, setOwn } from './schema/records.js';
 import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
 import { capFacts, subscriberFacts, type EventContext } from './ledger/facts.js';
-import { Decider, freshMemo, type Decided, type Memo } from './decide/decider.js';
+import { Decider, NO_ACTIONS, freshMemo, type Decided, type Memo } from './decide/decider.js';
 import { fastEvent, fastProfile } from './decide/fast-event.js';
 import { explainCondition } from './rules/conditions.js';
 import { becauseOf, describeLift, describeRestriction } from './explain/actions.js';
@@ -221,7 +221,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     if (Array.isArray(event)) return reject(event);
     try {
       const memo = trusted ? produced.memo(state) : null;
-      const decided = await decider.decide(state, event, memo, false);
+      const decided = await decider.decide(state, event, memo, false, instant.at);
       if (decided.state !== state) {
         produced.add(decided.state, decided.memo);
       }
@@ -310,7 +310,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         // A state run made: decided in place, with no copy and no promise.
         const event = parseEvent(input);
         let outcome: Decision['outcome'];
-        let actions: readonly Action[] = NO_ACTIONS;
+        let actions: readonly Action[] = NO_ACTIONS; // one frozen array, not a million empty ones
         let issues: readonly Issue[] | undefined;
         if (Array.isArray(event)) {
           outcome = 'rejected';
@@ -320,7 +320,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
             const decided = decider.decideSync(entry.state, event, entry.memo, true, instant.at);
             entry.memo = decided.memo;
             outcome = decided.outcome;
-            if (decided.actions.length > 0) actions = decided.actions;
+            actions = decided.actions;
             issues = decided.issues;
           } catch (error) {
             // Only a bug gets here (a state run made is consistent with the policy).
@@ -437,9 +437,6 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
 
   return { policy, init, process, run, explain };
 }
-
-/** The actions of a batch decision without any: one frozen array, not a million empty ones. */
-const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 
 function toDecision(decided: Decided): Decision {
   const { outcome, state, issues } = decided;

@@ -96,7 +96,7 @@ type Group = Omit<Evaluation, 'matched'> & { readonly evaluator: Evaluator | und
 type Evaluator = (facts: Facts) => Set<string> | Promise<Set<string>>;
 
 /** The actions of a decision without any (one frozen array, not one per event). */
-const NONE: readonly Action[] = Object.freeze([]);
+export const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 
 const isPending = (x: Decided | Pending): x is Pending => 'applied' in x;
 
@@ -241,14 +241,20 @@ export class Decider {
         message: `${event.at} is before the current billing cycle (from ${cycle.key}): counted in its own window; no restriction of the current window changes`,
         severity: 'warning',
       };
-      return { outcome: 'late', state: draft, actions: NONE, issues: [note, ...applied.notes], memo: next };
+      return {
+        outcome: 'late',
+        state: draft,
+        actions: NO_ACTIONS,
+        issues: [note, ...applied.notes],
+        memo: next,
+      };
     }
     const kept = next === null || this.reference ? null : this.#unchanged(draft, event, applied, now, next);
     if (kept !== null) {
       return {
         outcome: 'applied',
         state: draft,
-        actions: NONE,
+        actions: NO_ACTIONS,
         issues: applied.notes.length > 0 ? applied.notes : undefined,
         memo: kept,
       };
@@ -340,8 +346,9 @@ export class Decider {
     event: SpendEvent,
     memo: Memo | null,
     inPlace: boolean,
+    parsedAt = NaN,
   ): Promise<Decided> {
-    const prepared = this.prepare(state, event, memo, inPlace);
+    const prepared = this.prepare(state, event, memo, inPlace, parsedAt);
     if (!isPending(prepared)) return prepared;
     return this.finish(
       prepared,
@@ -482,9 +489,9 @@ export class Decider {
 }
 
 function rejected(state: SubscriberState, issues: readonly Issue[], memo: Memo | null): Decided {
-  return { outcome: 'rejected', state, actions: NONE, issues, memo };
+  return { outcome: 'rejected', state, actions: NO_ACTIONS, issues, memo };
 }
 
 function duplicate(state: SubscriberState, memo: Memo | null): Decided {
-  return { outcome: 'duplicate', state, actions: NONE, issues: undefined, memo };
+  return { outcome: 'duplicate', state, actions: NO_ACTIONS, issues: undefined, memo };
 }

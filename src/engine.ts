@@ -7,7 +7,16 @@ import { STATE_VERSION, SubscriberStateSchema, type SubscriberState } from './sc
 import { dictionary, getOwn, setOwn } from './schema/records.js';
 import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
 import { capFacts, subscriberFacts, type EventContext } from './ledger/facts.js';
-import { Decider, NO_ACTIONS, freshMemo, type Decided, type Memo } from './decide/decider.js';
+import {
+  Decider,
+  FOLDED_APPLIED,
+  FOLDED_DUPLICATE,
+  NO_ACTIONS,
+  freshMemo,
+  type Decided,
+  type Hot,
+  type Memo,
+} from './decide/decider.js';
 import { fastEvent, fastProfile } from './decide/fast-event.js';
 import { explainCondition } from './rules/conditions.js';
 import { becauseOf, describeLift, describeRestriction } from './explain/actions.js';
@@ -237,7 +246,21 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     /** Whether `run` made this state (or a copy of the caller's), so it may change it in place. */
     owned: boolean;
     memo: Memo | null;
+    /**
+     * For an owned state: its applied event ids, in place of `state.seen` until `run` hands the state
+     * out (see `isSeen` in the decider).
+     */
+    ids: Map<string, number> | null;
+    /** The fast path's view of an owned state; undefined when it must be built again. */
+    hot: Hot | null | undefined;
   }
+  const own = (entry: Entry, state: SubscriberState, memo: Memo | null): void => {
+    entry.state = state;
+    entry.owned = true;
+    entry.memo = memo;
+    entry.ids = new Map(Object.entries(state.seen));
+    entry.hot = undefined;
+  };
 
   async function run(
     events: Iterable<unknown>,
@@ -250,38 +273,55 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         ? (profiles as Iterable<SubscriberProfile>)
         : Object.values(profiles);
     for (const profile of list) profileById.set(profile.subscriberId, profile);
-    const entries = new Map<string, Entry>();
-    const decisions: BatchDecision[] = [];
-    let index = 0;
-    for (const input of events) {
-      const position = index++;
+    const inputs: readonly unknown[] = Array.isArray(events) ? events : Array.from(events);
+    const n = inputs.length;
+    const decisions = new Array<BatchDecision>(n);
+    const subscriberIds = new Array<string | null>(n);
+    const eventIds = new Array<string | null>(n);
+    for (let position = 0; position < n; position++) {
       let subscriberId: string | null = null;
       let eventId: string | null = null;
       try {
+        const input = inputs[position];
         const record = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
         subscriberId = typeof record['subscriberId'] === 'string' ? record['subscriberId'] : null;
         eventId = typeof record['id'] === 'string' ? record['id'] : null;
       } catch {
-        // An unreadable event falls through to process, which rejects it with the reason.
+        // An unreadable event is rejected by parseEvent with the reason, or below without a subscriber.
       }
+      subscriberIds[position] = subscriberId;
+      eventIds[position] = eventId;
+    }
+    const entries = new Map<string, Entry>();
+    // Each subscriber's events in their order, one subscriber after another: decisions depend only on
+    // the subscriber's own state and events (SPEC invariant 8), and a state is then decided on while it
+    // is in the processor's cache rather than fetched from memory for every event of an interleaved
+    // stream. The reference engine keeps the input order.
+    const order = reference ? null : groupBySubscriber(subscriberIds);
+    for (let k = 0; k < n; k++) {
+      const position = order === null ? k : order[k]!;
+      const input = inputs[position];
+      const subscriberId = subscriberIds[position]!;
+      const eventId = eventIds[position]!;
       let entry = subscriberId === null ? undefined : entries.get(subscriberId);
       if (entry === undefined && subscriberId !== null) {
         const stored = getOwn(initial, subscriberId);
         const profile = profileById.get(subscriberId);
-        if (stored !== undefined) entry = { state: stored, owned: false, memo: null };
+        if (stored !== undefined) entry = { state: stored, owned: false, memo: null, ids: null, hot: null };
         else if (profile !== undefined) {
           try {
             const state = init(profile);
-            entry = { state, owned: !reference, memo: produced.memo(state) };
+            entry = { state, owned: false, memo: null, ids: null, hot: null };
+            if (!reference) own(entry, state, produced.memo(state));
           } catch (error) {
             const issues = (error as InputError).issues ?? [];
-            decisions.push({
+            decisions[position] = {
               eventId,
               subscriberId,
               outcome: 'rejected',
               actions: [],
               issues: issues.map((i) => ({ ...i, path: `profile ${subscriberId} ${i.path}` })),
-            });
+            };
             continue;
           }
         }
@@ -290,7 +330,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       if (entry === undefined) {
         const message =
           subscriberId === null ? "missing 'subscriberId'" : `no profile for subscriber '${subscriberId}'`;
-        decisions.push({
+        decisions[position] = {
           eventId,
           subscriberId,
           outcome: 'rejected',
@@ -303,45 +343,19 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
               severity: 'error',
             },
           ],
-        });
+        };
         continue;
       }
       if (entry.owned) {
-        // A state run made: decided in place, with no copy and no promise.
-        const event = parseEvent(input);
-        let outcome: Decision['outcome'];
-        let actions: readonly Action[] = NO_ACTIONS; // one frozen array, not a million empty ones
-        let issues: readonly Issue[] | undefined;
-        if (Array.isArray(event)) {
-          outcome = 'rejected';
-          issues = event;
-        } else {
-          try {
-            const decided = decider.decideSync(entry.state, event, entry.memo, true, instant.at);
-            entry.memo = decided.memo;
-            outcome = decided.outcome;
-            actions = decided.actions;
-            issues = decided.issues;
-          } catch (error) {
-            // Only a bug gets here (a state run made is consistent with the policy).
-            outcome = 'rejected';
-            issues = [inconsistent(error)];
-          }
-        }
-        decisions.push(
-          issues !== undefined
-            ? { eventId, subscriberId, outcome, actions, issues }
-            : { eventId, subscriberId, outcome, actions },
-        );
+        decisions[position] = decideOwned(entry, input, eventId, subscriberId);
         continue;
       }
       const decision = await process(entry.state, input);
       if (decision.state !== entry.state) {
-        entry.state = decision.state;
-        entry.owned = !reference;
-        entry.memo = produced.memo(decision.state);
+        if (reference) entry.state = decision.state;
+        else own(entry, decision.state, produced.memo(decision.state));
       }
-      decisions.push(
+      decisions[position] =
         decision.issues !== undefined
           ? {
               eventId,
@@ -350,16 +364,62 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
               actions: decision.actions,
               issues: decision.issues,
             }
-          : { eventId, subscriberId, outcome: decision.outcome, actions: decision.actions },
-      );
+          : { eventId, subscriberId, outcome: decision.outcome, actions: decision.actions };
     }
     const states: Record<string, SubscriberState> = { ...initial };
     for (const [id, entry] of entries) {
       // Only a state run made: one of the caller's that no event changed stays as it was given.
-      if (entry.owned) produced.add(entry.state, entry.memo);
+      if (entry.owned) {
+        entry.state.seen = seenRecord(entry.ids!);
+        produced.add(entry.state, entry.memo);
+      }
       setOwn(states, id, entry.state);
     }
     return { decisions, states };
+  }
+
+  /** One event of a state `run` owns: decided in place, with no copy and no promise. */
+  function decideOwned(
+    entry: Entry,
+    input: unknown,
+    eventId: string | null,
+    subscriberId: string,
+  ): BatchDecision {
+    const event = parseEvent(input);
+    if (Array.isArray(event))
+      return { eventId, subscriberId, outcome: 'rejected', actions: NO_ACTIONS, issues: event };
+    let outcome: Decision['outcome'];
+    let actions: readonly Action[] = NO_ACTIONS; // one frozen array, not a million empty ones
+    let issues: readonly Issue[] | undefined;
+    try {
+      // The fast path first; it changes nothing when it cannot decide the event.
+      const state = entry.state;
+      const ids = entry.ids!;
+      let hot = entry.hot;
+      if (hot === undefined) hot = entry.hot = decider.hotOf(state, entry.memo);
+      const folded = hot === null ? null : decider.fold(state, ids, hot, event, instant.at);
+      if (folded === FOLDED_APPLIED)
+        return { eventId, subscriberId, outcome: 'applied', actions: NO_ACTIONS };
+      if (folded === FOLDED_DUPLICATE)
+        return { eventId, subscriberId, outcome: 'duplicate', actions: NO_ACTIONS };
+      const decided =
+        folded !== null
+          ? decider.finish(folded, decider.evaluateSync(folded))
+          : decider.decideSync(state, event, entry.memo, true, instant.at, ids);
+      entry.hot = undefined;
+      entry.memo = decided.memo;
+      outcome = decided.outcome;
+      actions = decided.actions;
+      issues = decided.issues;
+    } catch (error) {
+      // Only a bug gets here (a state run made is consistent with the policy).
+      entry.hot = undefined;
+      outcome = 'rejected';
+      issues = [inconsistent(error)];
+    }
+    return issues !== undefined
+      ? { eventId, subscriberId, outcome, actions, issues }
+      : { eventId, subscriberId, outcome, actions };
   }
 
   function explain(state: SubscriberState): Explanation {
@@ -436,6 +496,49 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
   }
 
   return { policy, init, process, run, explain };
+}
+
+/**
+ * The positions of a batch ordered by subscriber (in the order each first appears), each subscriber's
+ * positions in input order; a position without a subscriber is a group of its own.
+ */
+function groupBySubscriber(subscriberIds: readonly (string | null)[]): Int32Array {
+  const n = subscriberIds.length;
+  const groupOf = new Int32Array(n);
+  const groups = new Map<string, number>();
+  const sizes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = subscriberIds[i] ?? null;
+    let g: number;
+    if (id === null) {
+      g = sizes.length;
+      sizes.push(0);
+    } else {
+      const known = groups.get(id);
+      if (known === undefined) {
+        g = sizes.length;
+        groups.set(id, g);
+        sizes.push(0);
+      } else g = known;
+    }
+    groupOf[i] = g;
+    sizes[g]!++;
+  }
+  const next = new Int32Array(sizes.length);
+  for (let g = 0, at = 0; g < sizes.length; g++) {
+    next[g] = at;
+    at += sizes[g]!;
+  }
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[next[groupOf[i]!]!++] = i;
+  return order;
+}
+
+/** `state.seen` from the ids `run` kept in a Map, in the order they were applied. */
+function seenRecord(ids: Map<string, number>): SubscriberState['seen'] {
+  const seen = dictionary<number>();
+  for (const [id, at] of ids) setOwn(seen, id, at);
+  return seen;
 }
 
 function toDecision(decided: Decided): Decision {

@@ -3,9 +3,9 @@ import type { LoadedCap, LoadedRule, Policy } from '../policy/types.js';
 import type { Action } from '../schema/actions.js';
 import type { SpendEvent } from '../schema/events.js';
 import type { Facts } from '../schema/facts.js';
-import type { SubscriberState } from '../schema/state.js';
+import type { SubscriberState, WindowTotals } from '../schema/state.js';
 import { getOwn } from '../schema/records.js';
-import { advanceClock, applyEvent, cycleAt, type Applied } from '../ledger/ledger.js';
+import { advanceClock, applyEvent, cycleAt, inCapScope, type Applied } from '../ledger/ledger.js';
 import { checkEvent } from '../ledger/check-event.js';
 import {
   capFacts,
@@ -14,6 +14,7 @@ import {
   subscriberFacts,
   writeCapFacts,
   writeSubscriberFacts,
+  writeMoneyFacts,
   copySubscriberFacts,
   type EventContext,
 } from '../ledger/facts.js';
@@ -94,6 +95,30 @@ type Group = Omit<Evaluation, 'matched'> & { readonly evaluator: Evaluator | und
 
 /** Evaluates one group of rules on a set of facts. */
 type Evaluator = (facts: Facts) => Set<string> | Promise<Set<string>>;
+
+/**
+ * What `run`'s fast path knows about a subscriber it owns, built from the state and its memo after a
+ * decision of the general path and valid until the next one: the current windows' totals of every cap
+ * (the state's own objects, changed in place), the range of instants and clocks for which an event lands
+ * in all of them without rolling any, and the open disputes' facts.
+ */
+export interface Hot {
+  readonly memo: Memo;
+  readonly cycle: BillingWindow;
+  /** Per cap (policy order): the state's totals of its current window. */
+  readonly cur: readonly WindowTotals[];
+  /** An event at or after this lands in every current window and in the clock's cycle (not late). */
+  readonly from: number;
+  /** A clock before this leaves no window (no roll-over, no horizon move). */
+  readonly until: number;
+  readonly openDisputes: number;
+  readonly disputedAmount: number;
+  readonly oldestOpen: number;
+}
+
+/** The fast path's answer for an event it decided whole. */
+export const FOLDED_APPLIED = 1;
+export const FOLDED_DUPLICATE = 2;
 
 /** The actions of a decision without any (one frozen array, not one per event). */
 export const NO_ACTIONS: readonly Action[] = Object.freeze([]);
@@ -194,6 +219,7 @@ export class Decider {
     memo: Memo | null,
     inPlace: boolean,
     parsedAt = NaN,
+    ids?: Map<string, number>,
   ): Decided | Pending {
     const policy = this.policy;
     // `parsedAt`, when given, is `Date.parse(event.at)` done already by the caller's validation.
@@ -211,9 +237,9 @@ export class Decider {
         (i) => i.code === 'subscriber_mismatch' || i.code === 'currency_mismatch',
       );
       if (identity.length > 0) return rejected(state, identity, memo);
-      if (Object.prototype.hasOwnProperty.call(state.seen, event.id)) return duplicate(state, memo);
+      if (isSeen(state, ids, event.id)) return duplicate(state, memo);
       if (eventIssues.length > 0) return rejected(state, eventIssues, memo);
-    } else if (Object.prototype.hasOwnProperty.call(state.seen, event.id)) return duplicate(state, memo);
+    } else if (isSeen(state, ids, event.id)) return duplicate(state, memo);
 
     const draft = inPlace ? state : this.reference ? structuredClone(state) : cloneState(state);
     // The state records the policy version that last decided on it (a new version of the same policy
@@ -222,7 +248,7 @@ export class Decider {
     if (known === null && draft.policy.version !== policy.version)
       draft.policy = { id: policy.id, version: policy.version };
     const now = Math.max(draft.clock ?? at, at);
-    const rolled = advanceClock(draft, policy, now, known?.cycle, known?.horizon);
+    const rolled = advanceClock(draft, policy, now, known?.cycle, known?.horizon, ids);
     let cycle: BillingWindow;
     let next = memo;
     if (known !== null && now < known.cycle.end) cycle = known.cycle;
@@ -233,7 +259,7 @@ export class Decider {
         next = { ...memo, cycle, horizon: previousWindow(cycle, timeZone, cycleAnchorDay).start };
       }
     }
-    const applied = applyEvent(draft, policy, event, at, cycle);
+    const applied = applyEvent(draft, policy, event, at, cycle, ids);
     if (applied.late) {
       const note: Issue = {
         code: 'late_event',
@@ -335,8 +361,9 @@ export class Decider {
     memo: Memo | null,
     inPlace: boolean,
     parsedAt = NaN,
+    ids?: Map<string, number>,
   ): Decided {
-    const prepared = this.prepare(state, event, memo, inPlace, parsedAt);
+    const prepared = this.prepare(state, event, memo, inPlace, parsedAt, ids);
     return isPending(prepared) ? this.finish(prepared, this.evaluateSync(prepared)) : prepared;
   }
 
@@ -354,6 +381,182 @@ export class Decider {
       prepared,
       this.reference ? await this.evaluate(prepared) : this.evaluateSync(prepared),
     );
+  }
+
+  /**
+   * The fast path's view of a state `run` owns, or null when its events must take the general path
+   * (no memo yet, an override on record, a decided dispute due to be forgotten, a suppressed cap, or a
+   * group's notices armed in a window that is not current: each is rare, and the general path handles
+   * it exactly).
+   */
+  hotOf(state: SubscriberState, memo: Memo | null): Hot | null {
+    if (this.reference || memo === null || memo.cycle === null || state.clock === null) return null;
+    const cycle = memo.cycle;
+    if (state.clock >= cycle.end) return null;
+    for (const _ in state.overrides) return null;
+    const caps = this.policy.caps;
+    const cur: WindowTotals[] = new Array<WindowTotals>(caps.length);
+    let from = cycle.start;
+    let until = cycle.end;
+    for (let i = 0; i < caps.length; i++) {
+      const totals = getOwn(state.caps, caps[i]!.id)?.cur;
+      if (totals == null || memo.suppressed[i] === 1) return null;
+      const window = memo.windows[i];
+      if (window !== '' && window !== totals.key) return null;
+      cur[i] = totals;
+      if (totals.start > from) from = totals.start;
+      if (totals.end < until) until = totals.end;
+    }
+    if (this.#caplessTests.length > 0) {
+      const window = memo.windows[caps.length];
+      if (window !== '' && window !== cycle.key) return null;
+    }
+    let openDisputes = 0;
+    let disputedAmount = 0;
+    let oldestOpen = Infinity;
+    const disputes = state.disputes;
+    for (const reference in disputes) {
+      if (!Object.prototype.hasOwnProperty.call(disputes, reference)) continue;
+      const dispute = disputes[reference]!;
+      if (dispute.status !== 'open') {
+        // advanceClock forgets it at the next event: leave that to the general path.
+        if (dispute.openedAt < memo.horizon) return null;
+        continue;
+      }
+      openDisputes++;
+      disputedAmount += dispute.amount;
+      oldestOpen = Math.min(oldestOpen, dispute.openedAt);
+    }
+    return { memo, cycle, cur, from, until, openDisputes, disputedAmount, oldestOpen };
+  }
+
+  /**
+   * `run`'s fast path: a usage, location, payment or tick that lands in the current window of every cap,
+   * is not late and leaves no window, applied in place exactly as `prepare` and `applyEvent` would apply
+   * it. Returns null, having changed nothing, for any other event (the general path decides it);
+   * FOLDED_DUPLICATE for an id applied before; FOLDED_APPLIED when no rule's result changed (no action,
+   * no note, the memo as it was); otherwise what remains to evaluate, the event applied.
+   */
+  fold(
+    state: SubscriberState,
+    ids: Map<string, number>,
+    hot: Hot,
+    event: SpendEvent,
+    at: number,
+  ): Pending | typeof FOLDED_APPLIED | typeof FOLDED_DUPLICATE | null {
+    const policy = this.policy;
+    const profile = state.profile;
+    if (event.subscriberId !== profile.subscriberId || at < hot.from) return null;
+    const clock = state.clock!;
+    const now = at > clock ? at : clock;
+    if (now >= hot.until) return null;
+    const caps = policy.caps;
+    const cur = hot.cur;
+    const type = event.type;
+    let service: string | null = null;
+    let zone: string | null = null;
+    if (type === 'usage') {
+      service = event.service;
+      if (!this.#services.has(service) || event.cost.currency !== policy.currency) return null;
+      zone = policy.zoneOf(event.country, profile.homeCountry);
+      // A usage a quantity cap cannot count gets a note: the general path says so.
+      for (let i = 0; i < caps.length; i++) {
+        const cap = caps[i]!;
+        if (cap.measure === 'quantity' && inCapScope(cap, service, zone)) {
+          if (event.quantity === undefined || event.unit !== cap.unit) return null;
+        }
+      }
+    } else if (type === 'location') {
+      zone = policy.zoneOf(event.country, profile.homeCountry);
+    } else if (type === 'payment') {
+      if (event.currency !== policy.currency) return null;
+    } else if (type !== 'tick') return null;
+    if (ids.has(event.id)) return FOLDED_DUPLICATE;
+
+    // Apply: the totals, the location, the id, the clock.
+    if (type === 'usage') {
+      for (let i = 0; i < caps.length; i++) {
+        const cap = caps[i]!;
+        if (!inCapScope(cap, service!, zone!)) continue;
+        cur[i]!.charged += cap.measure === 'cost' ? event.cost.amount : event.quantity!;
+      }
+    } else if (type === 'payment') {
+      for (let i = 0; i < caps.length; i++) if (caps[i]!.measure === 'cost') cur[i]!.paid += event.amount;
+    }
+    const location = state.location;
+    const previousZone = location.zone;
+    if ((type === 'usage' || type === 'location') && (location.at === null || at >= location.at)) {
+      location.country = event.country;
+      location.zone = zone!;
+      location.at = at;
+    }
+    const zoneChanged = location.zone !== previousZone;
+    ids.set(event.id, at);
+    state.clock = now;
+
+    // The rules: the same facts `#unchanged` writes, from what this path knows.
+    const memo = hot.memo;
+    const matched = memo.matched;
+    const f = this.#scratch;
+    f.zone = location.zone;
+    f.country = location.country;
+    f.roaming = location.zone !== 'home';
+    f.previousZone = previousZone;
+    f.zoneChanged = zoneChanged;
+    f.eventType = type;
+    f.eventService = service;
+    f.eventZone = zone;
+    f.tenureMonths = profile.tenureMonths ?? null;
+    f.segment = profile.segment ?? null;
+    f.openDisputes = hot.openDisputes;
+    f.disputedAmount = hot.disputedAmount;
+    f.oldestOpenDisputeDays =
+      hot.openDisputes === 0 ? null : Math.max(0, Math.floor((now - hot.oldestOpen) / MS_PER_DAY));
+    let same = true;
+    let k = 0;
+    for (let i = 0; i < caps.length && same; i++) {
+      const totals = cur[i]!;
+      writeMoneyFacts(f, caps[i]!, totals);
+      f.optedIn = false;
+      f.agentOverride = false;
+      f.daysLeftInWindow = Math.max(0, Math.floor((totals.end - now) / MS_PER_DAY));
+      const tests = this.#tests[i]!;
+      for (let j = 0; j < tests.length; j++, k++) {
+        if ((tests[j]!(f) ? 1 : 0) !== matched[k]) {
+          same = false;
+          break;
+        }
+      }
+    }
+    const capless = this.#caplessTests;
+    if (same && capless.length > 0) {
+      const c = this.#caplessScratch;
+      copySubscriberFacts(f, c);
+      for (let j = 0; j < capless.length; j++, k++) {
+        if ((capless[j]!(c) ? 1 : 0) !== matched[k]) {
+          same = false;
+          break;
+        }
+      }
+    }
+    if (same) return FOLDED_APPLIED;
+    const applied: Applied = { late: false, notes: [], previousZone, zoneChanged };
+    return {
+      draft: state,
+      event,
+      now,
+      applied,
+      rolled: NOTHING_ROLLED,
+      context: {
+        type,
+        service,
+        zone,
+        previousZone,
+        zoneChanged,
+      },
+      cycle: hot.cycle,
+      horizon: memo.horizon,
+    };
   }
 
   /**
@@ -487,6 +690,18 @@ export class Decider {
     };
   }
 }
+
+/**
+ * Whether an event id was applied. `ids`, for a state `run` owns, holds its applied ids in a Map instead
+ * of `state.seen` (which `run` writes once, at the end): every key added to a plain object is interned
+ * in the engine's global string table, and a million of them cost more than the rest of the ledger.
+ */
+function isSeen(state: SubscriberState, ids: Map<string, number> | undefined, id: string): boolean {
+  return ids !== undefined ? ids.has(id) : Object.prototype.hasOwnProperty.call(state.seen, id);
+}
+
+const NOTHING_ROLLED: ReadonlySet<string> = new Set();
+const MS_PER_DAY = 86_400_000;
 
 function rejected(state: SubscriberState, issues: readonly Issue[], memo: Memo | null): Decided {
   return { outcome: 'rejected', state, actions: NO_ACTIONS, issues, memo };

@@ -58,7 +58,8 @@ const NOTHING_ROLLED: ReadonlySet<string> = new Set();
  * state this engine has kept since its windows were computed: a cap whose current window still contains
  * `now` is then left alone without asking for its window again, and the ids and disputes that fell
  * behind the horizon are only looked for when the cycle changes (the horizon moves only then);
- * `clockHorizon` is the horizon of that cycle.
+ * `clockHorizon` is the horizon of that cycle. `ids`, when given, holds the applied event ids in place of
+ * `draft.seen` (see `SeenIds` in the decider).
  */
 export function advanceClock(
   draft: SubscriberState,
@@ -66,6 +67,7 @@ export function advanceClock(
   now: number,
   clockCycle?: BillingWindow,
   clockHorizon?: number,
+  ids?: Map<string, number>,
 ): ReadonlySet<string> {
   let rolled: Set<string> | null = null;
   const { timeZone, cycleAnchorDay } = draft.profile;
@@ -90,8 +92,11 @@ export function advanceClock(
   // Ids are applied at or after the horizon, so only a move of the horizon leaves any behind it. A
   // dispute opened before the horizon is kept while open, and goes once it is decided.
   const horizon = clockCycle === undefined || draft.clock >= clockCycle.end ? horizonOf(draft)! : null;
-  if (horizon !== null)
-    for (const id of Object.keys(draft.seen)) if (draft.seen[id]! < horizon) delete draft.seen[id];
+  if (horizon !== null) {
+    if (ids !== undefined) {
+      for (const [id, seenAt] of ids) if (seenAt < horizon) ids.delete(id);
+    } else for (const id of Object.keys(draft.seen)) if (draft.seen[id]! < horizon) delete draft.seen[id];
+  }
   for (const reference in draft.disputes) {
     if (!Object.prototype.hasOwnProperty.call(draft.disputes, reference)) continue;
     const dispute = draft.disputes[reference]!;
@@ -166,7 +171,8 @@ export interface Applied {
 
 /**
  * Folds one validated, checked event into the draft state at time `at` (epoch ms). The clock must already
- * have been advanced to at least `at`; `clockCycle` is the billing cycle containing it.
+ * have been advanced to at least `at`; `clockCycle` is the billing cycle containing it. `ids`, when given,
+ * records the event's id in place of `draft.seen`.
  */
 export function applyEvent(
   draft: SubscriberState,
@@ -174,6 +180,7 @@ export function applyEvent(
   event: SpendEvent,
   at: number,
   clockCycle: BillingWindow = cycleAt(draft, draft.clock!),
+  ids?: Map<string, number>,
 ): Applied {
   const notes: Issue[] = [];
   const late = LEDGER_EVENTS.has(event.type) && at < clockCycle.start;
@@ -266,7 +273,8 @@ export function applyEvent(
     case 'tick':
       break;
   }
-  setOwn(draft.seen, event.id, at);
+  if (ids !== undefined) ids.set(event.id, at);
+  else setOwn(draft.seen, event.id, at);
   return { late, notes, previousZone, zoneChanged: draft.location.zone !== previousZone };
 }
 

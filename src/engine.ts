@@ -4,7 +4,8 @@ import type { Action, Because, Scope } from './schema/actions.js';
 import { EventSchema, type SpendEvent } from './schema/events.js';
 import { SubscriberProfileSchema, type SubscriberProfile } from './schema/profile.js';
 import { STATE_VERSION, SubscriberStateSchema, type SubscriberState } from './schema/state.js';
-import { dictionary, getOwn, setOwn } from './schema/records.js';
+import { migrateState } from './schema/migrate.js';
+import { getOwn, setOwn } from './schema/records.js';
 import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
 import { capFacts, subscriberFacts, type EventContext } from './ledger/facts.js';
 import {
@@ -189,7 +190,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       disputes: {},
       restrictions: [],
       notices: {},
-      seen: dictionary(),
+      seen: { ids: [], at: [] },
     };
     produced.add(state, reference ? null : fresh);
     return state;
@@ -216,12 +217,16 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
   async function process(state: SubscriberState, input: unknown): Promise<Decision> {
     const reject = (issues: Issue[]): Decision => ({ outcome: 'rejected', state, actions: [], issues });
     let trusted: boolean;
+    // The state decided on: the caller's, when this engine made it; else the checked copy (migrated
+    // from an older version), which is this call's own to change.
+    let subject = state;
     try {
       // A state this engine made is known good; one from storage or elsewhere is checked whole.
       trusted = produced.has(state) && state.version === STATE_VERSION && state.policy.id === policy.id;
       if (!trusted) {
-        const stateIssues = checkState(state, policy);
-        if (stateIssues.length > 0) return reject(stateIssues);
+        const checked = checkState(state, policy);
+        if (checked.state === undefined) return reject(checked.issues);
+        subject = checked.state;
       }
     } catch (error) {
       return reject([unreadable(error)]);
@@ -230,7 +235,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     if (Array.isArray(event)) return reject(event);
     try {
       const memo = trusted ? produced.memo(state) : null;
-      const decided = await decider.decide(state, event, memo, false, instant.at);
+      const decided = await decider.decide(subject, event, memo, !trusted, instant.at);
       if (decided.state !== state) {
         produced.add(decided.state, decided.memo);
       }
@@ -246,11 +251,8 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     /** Whether `run` made this state (or a copy of the caller's), so it may change it in place. */
     owned: boolean;
     memo: Memo | null;
-    /**
-     * For an owned state: its applied event ids, in place of `state.seen` until `run` hands the state
-     * out (see `isSeen` in the decider).
-     */
-    ids: Map<string, number> | null;
+    /** For an owned state: an index of its applied event ids (`state.seen.ids`). */
+    ids: Set<string> | null;
     /** The fast path's view of an owned state; undefined when it must be built again. */
     hot: Hot | null | undefined;
   }
@@ -258,7 +260,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     entry.state = state;
     entry.owned = true;
     entry.memo = memo;
-    entry.ids = new Map(Object.entries(state.seen));
+    entry.ids = new Set(state.seen.ids);
     entry.hot = undefined;
   };
 
@@ -369,10 +371,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     const states: Record<string, SubscriberState> = { ...initial };
     for (const [id, entry] of entries) {
       // Only a state run made: one of the caller's that no event changed stays as it was given.
-      if (entry.owned) {
-        entry.state.seen = seenRecord(entry.ids!);
-        produced.add(entry.state, entry.memo);
-      }
+      if (entry.owned) produced.add(entry.state, entry.memo);
       setOwn(states, id, entry.state);
     }
     return { decisions, states };
@@ -422,9 +421,10 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       : { eventId, subscriberId, outcome, actions };
   }
 
-  function explain(state: SubscriberState): Explanation {
-    const issues = checkState(state, policy);
-    if (issues.length > 0) throw new InputError('state', issues);
+  function explain(stored: SubscriberState): Explanation {
+    const checked = checkState(stored, policy);
+    if (checked.state === undefined) throw new InputError('state', checked.issues);
+    const state = checked.state;
     const now = state.clock;
     const caps: Record<string, Record<string, unknown>> = {};
     const restrictions: RestrictionExplanation[] = [];
@@ -534,13 +534,6 @@ function groupBySubscriber(subscriberIds: readonly (string | null)[]): Int32Arra
   return order;
 }
 
-/** `state.seen` from the ids `run` kept in a Map, in the order they were applied. */
-function seenRecord(ids: Map<string, number>): SubscriberState['seen'] {
-  const seen = dictionary<number>();
-  for (const [id, at] of ids) setOwn(seen, id, at);
-  return seen;
-}
-
 function toDecision(decided: Decided): Decision {
   const { outcome, state, issues } = decided;
   // A decision of `process` hands out an array of its own.
@@ -578,28 +571,50 @@ function inconsistent(error: unknown): Issue {
 }
 
 /**
- * The checks a stored state must pass before an event is applied to it: its shape and version, and
- * that it was made under this policy's id.
+ * The checks a stored state must pass before an event is applied to it: its shape and version (an older
+ * version is migrated first, a newer one refused), and that it was made under this policy's id. Returns
+ * the state as parsed (a copy of the caller's), or the issues.
  */
-function checkState(state: unknown, policy: Policy): Issue[] {
-  const parsed = SubscriberStateSchema.safeParse(state);
+function checkState(
+  state: unknown,
+  policy: Policy,
+): { readonly issues: Issue[]; readonly state?: SubscriberState } {
+  const version =
+    state !== null && typeof state === 'object' ? (state as Record<string, unknown>)['version'] : undefined;
+  if (typeof version === 'number' && Number.isInteger(version) && version > STATE_VERSION) {
+    return {
+      issues: [
+        {
+          code: 'invalid_state',
+          path: '$.state.version',
+          message: `state version ${version} was written by a newer spendcap; this one reads versions 1 to ${STATE_VERSION}`,
+          severity: 'error',
+        },
+      ],
+    };
+  }
+  const parsed = SubscriberStateSchema.safeParse(migrateState(state));
   if (!parsed.success) {
-    return issuesFromZod(parsed.error.issues, state, STATE_CONTEXT).map((i) => ({
-      ...i,
-      code: 'invalid_state',
-      message: `state ${i.path}: ${i.message}`,
-      path: `$.state${i.path.slice(1)}`,
-    }));
+    return {
+      issues: issuesFromZod(parsed.error.issues, state, STATE_CONTEXT).map((i) => ({
+        ...i,
+        code: 'invalid_state',
+        message: `state ${i.path}: ${i.message}`,
+        path: `$.state${i.path.slice(1)}`,
+      })),
+    };
   }
   if (parsed.data.policy.id !== policy.id) {
-    return [
-      {
-        code: 'invalid_state',
-        path: '$.state.policy.id',
-        message: `state was made under policy '${parsed.data.policy.id}', this engine runs '${policy.id}'`,
-        severity: 'error',
-      },
-    ];
+    return {
+      issues: [
+        {
+          code: 'invalid_state',
+          path: '$.state.policy.id',
+          message: `state was made under policy '${parsed.data.policy.id}', this engine runs '${policy.id}'`,
+          severity: 'error',
+        },
+      ],
+    };
   }
-  return [];
+  return { issues: [], state: parsed.data };
 }

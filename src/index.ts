@@ -62,6 +62,7 @@ export {
   type SubscriberState,
   type Restriction,
 } from './schema/state.js';
+export { migrateState } from './schema/migrate.js';
 export { FACTS, OPERATORS, type FactName, type OperatorName } from './schema/facts.js';
 export { windowAt, type BillingWindow, type WindowKind } from './window/index.js';
 export { formatMoney } from './explain/template.js';

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine, loadPolicy, InputError, type Action } from '../src/index';
+import {
+  createEngine,
+  loadPolicy,
+  migrateState,
+  InputError,
+  type Action,
+  type SubscriberState,
+} from '../src/index';
 import { drive, ev, kinds, profile, shippedPolicyJson, SUB } from './support/fixtures';
 import { deepFreeze } from './arbitraries/harness';
 
@@ -282,9 +289,51 @@ describe('state and batch API', () => {
     await d.send(ev.usage(T(2), 'data', 'DE', 20_000));
     const copy = JSON.parse(JSON.stringify(d.state));
     expect(copy).toEqual(d.state);
-    expect(copy.version).toBe(1);
+    expect(copy.version).toBe(2);
     const next = await d.engine.process(copy, ev.payment(T(3), 5_000));
     expect(of(next.actions, 'unblock')).toHaveLength(1);
+  });
+
+  it('a stored state of version 1 (ids in a record) is migrated and decides as its version 2 would', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 20_000));
+    const voice = ev.usage(T(2), 'voice', 'PL', 100);
+    await d.send(voice);
+    const current = JSON.parse(JSON.stringify(d.state));
+    const v1 = {
+      ...current,
+      version: 1,
+      seen: Object.fromEntries(current.seen.ids.map((id: string, i: number) => [id, current.seen.at[i]])),
+    };
+    expect(migrateState(v1)).toEqual(current);
+    expect(v1.version).toBe(1); // the input is not changed
+    const payment = ev.payment(T(3), 5_000);
+    const fromV1 = await d.engine.process(v1, payment);
+    const fromV2 = await d.engine.process(current, payment);
+    expect(fromV1).toEqual(fromV2);
+    expect(fromV1.state.version).toBe(2);
+    const repeat = await d.engine.process(v1, voice);
+    expect(repeat.outcome).toBe('duplicate');
+    expect(d.engine.explain(v1 as SubscriberState)).toEqual(d.engine.explain(current));
+  });
+
+  it('refuses a state of a newer version, and applied ids that do not pair with their times', async () => {
+    const d = drive();
+    await d.send(ev.usage(T(2), 'data', 'DE', 20_000));
+    const stored = JSON.parse(JSON.stringify(d.state));
+    const newer = await d.engine.process({ ...stored, version: 3 }, ev.payment(T(3), 5_000));
+    expect(newer.outcome).toBe('rejected');
+    expect(newer.issues).toEqual([
+      expect.objectContaining({ path: '$.state.version', message: expect.stringMatching(/newer spendcap/) }),
+    ]);
+    const unpaired = { ...stored, seen: { ids: stored.seen.ids, at: [] } };
+    const a = await d.engine.process(unpaired, ev.payment(T(3), 5_000));
+    expect(a.issues).toEqual([expect.objectContaining({ path: '$.state.seen.at', code: 'invalid_state' })]);
+    const twice = { ...stored, seen: { ids: ['x', 'x'], at: [1, 2] } };
+    const b = await d.engine.process(twice, ev.payment(T(3), 5_000));
+    expect(b.issues).toEqual([
+      expect.objectContaining({ path: '$.state.seen.ids[1]', code: 'invalid_state' }),
+    ]);
   });
 
   it('process does not mutate the state it is given', async () => {

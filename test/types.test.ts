@@ -48,7 +48,7 @@ describe('public API types', () => {
   });
 
   it('a state is plain data', () => {
-    expectTypeOf<SubscriberState['version']>().toEqualTypeOf<1>();
+    expectTypeOf<SubscriberState['version']>().toEqualTypeOf<2>();
     expectTypeOf<SubscriberState['clock']>().toEqualTypeOf<number | null>();
   });
 });

@@ -5,14 +5,12 @@ import type {
   SubscriberState,
   WindowTotals,
 } from '../schema/state.js';
-import { dictionaryOf, setOwn } from '../schema/records.js';
-
-const same = <T>(value: T): T => value;
+import { setOwn } from '../schema/records.js';
 
 /**
  * A deep copy of a state of the validated shape, written out field by field: `process` hands back a new
  * state and never touches the one it was given, and this costs a fraction of `structuredClone`.
- * Records keyed by data (event ids, dispute references) are copied so that a key such as `__proto__`
+ * Records keyed by data (dispute references, cap ids) are copied so that a key such as `__proto__`
  * stays an ordinary entry. A test holds it equal to `structuredClone` on generated states.
  *
  * @example
@@ -36,7 +34,6 @@ export function cloneState(state: SubscriberState): SubscriberState {
     }
     put(overrides, id, copy);
   }
-  // Disputes stay a fast-mode object (few, and iterated on every event); ids go to a dictionary.
   const disputes: SubscriberState['disputes'] = {};
   for (const reference of Object.keys(state.disputes))
     put(disputes, reference, dispute(state.disputes[reference]!));
@@ -52,7 +49,7 @@ export function cloneState(state: SubscriberState): SubscriberState {
     restrictions: state.restrictions.map(restriction),
     // Object spread defines own properties (it never runs the `__proto__` setter).
     notices: { ...state.notices },
-    seen: dictionaryOf(state.seen, same),
+    seen: { ids: state.seen.ids.slice(), at: state.seen.at.slice() },
   };
 }
 

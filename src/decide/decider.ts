@@ -219,7 +219,7 @@ export class Decider {
     memo: Memo | null,
     inPlace: boolean,
     parsedAt = NaN,
-    ids?: Map<string, number>,
+    ids?: Set<string>,
   ): Decided | Pending {
     const policy = this.policy;
     // `parsedAt`, when given, is `Date.parse(event.at)` done already by the caller's validation.
@@ -361,7 +361,7 @@ export class Decider {
     memo: Memo | null,
     inPlace: boolean,
     parsedAt = NaN,
-    ids?: Map<string, number>,
+    ids?: Set<string>,
   ): Decided {
     const prepared = this.prepare(state, event, memo, inPlace, parsedAt, ids);
     return isPending(prepared) ? this.finish(prepared, this.evaluateSync(prepared)) : prepared;
@@ -439,7 +439,7 @@ export class Decider {
    */
   fold(
     state: SubscriberState,
-    ids: Map<string, number>,
+    ids: Set<string>,
     hot: Hot,
     event: SpendEvent,
     at: number,
@@ -491,7 +491,9 @@ export class Decider {
       location.at = at;
     }
     const zoneChanged = location.zone !== previousZone;
-    ids.set(event.id, at);
+    ids.add(event.id);
+    state.seen.ids.push(event.id);
+    state.seen.at.push(at);
     state.clock = now;
 
     // The rules: the same facts `#unchanged` writes, from what this path knows.
@@ -692,12 +694,11 @@ export class Decider {
 }
 
 /**
- * Whether an event id was applied. `ids`, for a state `run` owns, holds its applied ids in a Map instead
- * of `state.seen` (which `run` writes once, at the end): every key added to a plain object is interned
- * in the engine's global string table, and a million of them cost more than the rest of the ledger.
+ * Whether an event id was applied: looked up in `ids`, the index `run` keeps of a state it owns, or else
+ * in the state's list.
  */
-function isSeen(state: SubscriberState, ids: Map<string, number> | undefined, id: string): boolean {
-  return ids !== undefined ? ids.has(id) : Object.prototype.hasOwnProperty.call(state.seen, id);
+function isSeen(state: SubscriberState, ids: Set<string> | undefined, id: string): boolean {
+  return ids !== undefined ? ids.has(id) : state.seen.ids.indexOf(id) !== -1;
 }
 
 const NOTHING_ROLLED: ReadonlySet<string> = new Set();

@@ -58,8 +58,8 @@ const NOTHING_ROLLED: ReadonlySet<string> = new Set();
  * state this engine has kept since its windows were computed: a cap whose current window still contains
  * `now` is then left alone without asking for its window again, and the ids and disputes that fell
  * behind the horizon are only looked for when the cycle changes (the horizon moves only then);
- * `clockHorizon` is the horizon of that cycle. `ids`, when given, holds the applied event ids in place of
- * `draft.seen` (see `SeenIds` in the decider).
+ * `clockHorizon` is the horizon of that cycle. `ids`, when given, is an index of `draft.seen.ids` kept in
+ * step with it.
  */
 export function advanceClock(
   draft: SubscriberState,
@@ -67,7 +67,7 @@ export function advanceClock(
   now: number,
   clockCycle?: BillingWindow,
   clockHorizon?: number,
-  ids?: Map<string, number>,
+  ids?: Set<string>,
 ): ReadonlySet<string> {
   let rolled: Set<string> | null = null;
   const { timeZone, cycleAnchorDay } = draft.profile;
@@ -92,11 +92,7 @@ export function advanceClock(
   // Ids are applied at or after the horizon, so only a move of the horizon leaves any behind it. A
   // dispute opened before the horizon is kept while open, and goes once it is decided.
   const horizon = clockCycle === undefined || draft.clock >= clockCycle.end ? horizonOf(draft)! : null;
-  if (horizon !== null) {
-    if (ids !== undefined) {
-      for (const [id, seenAt] of ids) if (seenAt < horizon) ids.delete(id);
-    } else for (const id of Object.keys(draft.seen)) if (draft.seen[id]! < horizon) delete draft.seen[id];
-  }
+  if (horizon !== null) forgetIds(draft.seen, horizon, ids);
   for (const reference in draft.disputes) {
     if (!Object.prototype.hasOwnProperty.call(draft.disputes, reference)) continue;
     const dispute = draft.disputes[reference]!;
@@ -111,6 +107,21 @@ export function advanceClock(
     if (overrides.customer === undefined && overrides.agent === undefined) delete draft.overrides[capId];
   }
   return rolled ?? NOTHING_ROLLED;
+}
+
+/** Forgets the ids applied before `horizon` (and takes them out of the index `ids`, when given). */
+function forgetIds(seen: SubscriberState['seen'], horizon: number, ids?: Set<string>): void {
+  const list = seen.ids;
+  const times = seen.at;
+  let kept = 0;
+  for (let i = 0; i < list.length; i++) {
+    if (times[i]! >= horizon) {
+      list[kept] = list[i]!;
+      times[kept++] = times[i]!;
+    } else ids?.delete(list[i]!);
+  }
+  list.length = kept;
+  times.length = kept;
 }
 
 /**
@@ -171,8 +182,8 @@ export interface Applied {
 
 /**
  * Folds one validated, checked event into the draft state at time `at` (epoch ms). The clock must already
- * have been advanced to at least `at`; `clockCycle` is the billing cycle containing it. `ids`, when given,
- * records the event's id in place of `draft.seen`.
+ * have been advanced to at least `at`; `clockCycle` is the billing cycle containing it. `ids`, when given, is an
+ * index of `draft.seen.ids`, and the event's id is added to it too.
  */
 export function applyEvent(
   draft: SubscriberState,
@@ -180,7 +191,7 @@ export function applyEvent(
   event: SpendEvent,
   at: number,
   clockCycle: BillingWindow = cycleAt(draft, draft.clock!),
-  ids?: Map<string, number>,
+  ids?: Set<string>,
 ): Applied {
   const notes: Issue[] = [];
   const late = LEDGER_EVENTS.has(event.type) && at < clockCycle.start;
@@ -273,8 +284,9 @@ export function applyEvent(
     case 'tick':
       break;
   }
-  if (ids !== undefined) ids.set(event.id, at);
-  else setOwn(draft.seen, event.id, at);
+  draft.seen.ids.push(event.id);
+  draft.seen.at.push(at);
+  ids?.add(event.id);
   return { late, notes, previousZone, zoneChanged: draft.location.zone !== previousZone };
 }
 

@@ -3,8 +3,11 @@ import { strictObject } from './strict.js';
 import { SubscriberProfileSchema } from './profile.js';
 import { ScopeSchema } from './actions.js';
 
-/** The version of the stored state format; `process` refuses any other. */
-export const STATE_VERSION = 1;
+/**
+ * The version of the stored state format. `process` and `explain` read this one and migrate older ones
+ * (`migrateState`); a newer one is refused.
+ */
+export const STATE_VERSION = 2;
 
 const Int = z.number().int();
 
@@ -52,6 +55,26 @@ export const RestrictionSchema = strictObject({
   actionId: z.string(),
 });
 
+/** The applied event ids of a state: as many times as ids, and no id twice. */
+export const SeenSchema = strictObject({ ids: z.array(z.string()), at: z.array(Int) }).superRefine(
+  (seen, ctx) => {
+    if (seen.ids.length !== seen.at.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['at'],
+        message: `expected one time per id: ${seen.ids.length} ids, ${seen.at.length} times`,
+      });
+      return;
+    }
+    const ids = new Set<string>();
+    seen.ids.forEach((id, i) => {
+      if (ids.has(id))
+        ctx.addIssue({ code: 'custom', path: ['ids', i], message: `id '${id}' appears twice` });
+      ids.add(id);
+    });
+  },
+);
+
 /**
  * Everything spendcap remembers about one subscriber: plain JSON, versioned, safe to store anywhere.
  *
@@ -79,8 +102,12 @@ export const SubscriberStateSchema = strictObject({
   restrictions: z.array(RestrictionSchema),
   /** Rules whose notice has fired and that still match: `capId|ruleName` (or `|ruleName`) → window key. */
   notices: z.record(z.string(), z.string()),
-  /** Event ids applied inside the kept horizon → their time (epoch ms). */
-  seen: z.record(z.string(), Int),
+  /**
+   * Event ids applied inside the kept horizon, in the order applied, and beside each its time (epoch
+   * ms). Two lists rather than a record keyed by id: a record interns every id as a property name,
+   * which costs more than the rest of the ledger over a million records.
+   */
+  seen: SeenSchema,
 });
 
 export type WindowTotals = z.infer<typeof WindowTotalsSchema>;

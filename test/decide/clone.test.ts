@@ -35,7 +35,7 @@ describe('cloneState', () => {
     );
   });
 
-  it('keeps a key such as __proto__ an ordinary entry', () => {
+  it('keeps a key such as __proto__ an ordinary entry, and copies the applied ids', () => {
     const engine = createEngine(SHIPPED);
     const state = engine.init({
       subscriberId: 's1',
@@ -44,11 +44,18 @@ describe('cloneState', () => {
       cycleAnchorDay: 1,
     });
     const stored = JSON.parse(
-      JSON.stringify(state).replace('"seen":{}', '"seen":{"__proto__":5,"toString":6}'),
+      JSON.stringify(state)
+        .replace(
+          '"disputes":{}',
+          '"disputes":{"__proto__":{"amount":5,"status":"open","openedAt":1,"targets":{}}}',
+        )
+        .replace('"seen":{"ids":[],"at":[]}', '"seen":{"ids":["__proto__","toString"],"at":[5,6]}'),
     );
     const copy = cloneState(stored);
-    expect(Object.getPrototypeOf(copy.seen)).toBe(Object.prototype);
-    expect(Object.keys(copy.seen)).toEqual(['__proto__', 'toString']);
-    expect(copy.seen['__proto__' as string]).toBe(5);
+    expect(Object.getPrototypeOf(copy.disputes)).toBe(Object.prototype);
+    expect(Object.keys(copy.disputes)).toEqual(['__proto__']);
+    expect(copy.seen).toEqual({ ids: ['__proto__', 'toString'], at: [5, 6] });
+    expect(copy.seen.ids).not.toBe(stored.seen.ids);
+    expect(copy.seen.at).not.toBe(stored.seen.at);
   });
 });

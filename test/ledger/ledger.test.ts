@@ -79,7 +79,7 @@ describe('ledger', () => {
       usage('b', '2026-12-05T10:00:00Z', 'data', 'DE', 1),
     ]);
     expect(horizonOf(state)).toBe(Date.parse('2026-10-31T23:00:00Z'));
-    expect(Object.keys(state.seen)).toEqual(['b']);
+    expect(state.seen).toEqual({ ids: ['b'], at: [Date.parse('2026-12-05T10:00:00Z')] });
     expect(fold([usage('a', '2026-10-05T10:00:00Z', 'data', 'DE', 1)], state).outcomes).toEqual(['rejected']);
   });
 

@@ -5,7 +5,7 @@ import { EventSchema, type SpendEvent } from './schema/events.js';
 import { SubscriberProfileSchema, type SubscriberProfile } from './schema/profile.js';
 import { STATE_VERSION, SubscriberStateSchema, type SubscriberState } from './schema/state.js';
 import { migrateState } from './schema/migrate.js';
-import { getOwn, setOwn } from './schema/records.js';
+import { dataRecordOf, getOwn, setOwn } from './schema/records.js';
 import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
 import { capFacts, subscriberFacts, type EventContext } from './ledger/facts.js';
 import {
@@ -616,5 +616,9 @@ function checkState(
       ],
     };
   }
-  return { issues: [], state: parsed.data };
+  // The parsed records keyed by dispute reference become a dictionary-mode record, as in states this
+  // engine makes.
+  const checked = parsed.data;
+  checked.disputes = dataRecordOf(checked.disputes, (d) => d);
+  return { issues: [], state: checked };
 }

@@ -5,7 +5,7 @@ import type {
   SubscriberState,
   WindowTotals,
 } from '../schema/state.js';
-import { setOwn } from '../schema/records.js';
+import { dataRecordOf, setOwn } from '../schema/records.js';
 
 /**
  * A deep copy of a state of the validated shape, written out field by field: `process` hands back a new
@@ -34,9 +34,8 @@ export function cloneState(state: SubscriberState): SubscriberState {
     }
     put(overrides, id, copy);
   }
-  const disputes: SubscriberState['disputes'] = {};
-  for (const reference of Object.keys(state.disputes))
-    put(disputes, reference, dispute(state.disputes[reference]!));
+  // Keyed by dispute reference: data, so a dictionary-mode record once it has any (see `dictionary`).
+  const disputes = dataRecordOf(state.disputes, dispute);
   return {
     version: state.version,
     policy: { id: state.policy.id, version: state.policy.version },

@@ -3,7 +3,7 @@ import type { LoadedCap, Policy } from '../policy/types.js';
 import type { SpendEvent } from '../schema/events.js';
 import type { SubscriberState, WindowTotals } from '../schema/state.js';
 import { previousWindow, windowAt, type BillingWindow } from '../window/index.js';
-import { getOwn, setOwn } from '../schema/records.js';
+import { dictionary, getOwn, setOwn } from '../schema/records.js';
 
 /**
  * The ledger: a pure fold of events into per-cap, per-window totals in integer minor units. Functions
@@ -339,6 +339,8 @@ function applyDispute(
         '$.amount',
       );
     }
+    // The first dispute turns the record into a dictionary-mode one: its keys are data (see `dictionary`).
+    if (Object.keys(draft.disputes).length === 0) draft.disputes = dictionary();
     setOwn(draft.disputes, event.reference, {
       amount: event.amount,
       status: event.status,

@@ -688,7 +688,8 @@ export class Decider {
       suppressed,
       windows,
       cycle,
-      horizon: previousWindow(cycle, timeZone, cycleAnchorDay).start,
+      // The caller knows the horizon of `cycle` when the clock stayed in the cycle it knew.
+      horizon: horizon ?? previousWindow(cycle, timeZone, cycleAnchorDay).start,
     };
   }
 }

@@ -44,11 +44,12 @@ const zoneValidity = new Map<string, boolean>();
 /** `${timeZone}|${local day number}` -> first instant of that local day. */
 const dayStarts = new Map<string, number>();
 /**
- * `${kind}|${timeZone}|${anchorDay}` -> the windows last computed for it, most recent first (at most
- * `WINDOWS_PER_KEY`): events mostly arrive in order, late ones fall in the window before, and the
- * ledger's horizon asks for the one before that.
+ * Per time zone, per anchor day (index 1-31 for cycles, 0 for days): the windows last computed for it,
+ * most recent first (at most `WINDOWS_PER_KEY`): events mostly arrive in order, late ones fall in the
+ * window before, and the ledger's horizon asks for the one before that. (Keyed by zone, then indexed,
+ * so a lookup builds no string.)
  */
-const lastWindows = new Map<string, BillingWindow[]>();
+const lastWindows = new Map<string, (BillingWindow[] | undefined)[]>();
 const WINDOWS_PER_KEY = 8;
 
 function remember<V>(cache: Map<string, V>, key: string, value: V): V {
@@ -119,15 +120,17 @@ export function windowAt(
   checkAnchorDay(anchorDay);
   checkTimeZone(timeZone);
 
-  const lastKey = kind === 'day' ? `day|${timeZone}` : `cycle|${timeZone}|${anchorDay}`;
-  let list = lastWindows.get(lastKey);
+  let byAnchor = lastWindows.get(timeZone);
+  if (byAnchor === undefined) byAnchor = remember(lastWindows, timeZone, new Array(32).fill(undefined));
+  const slot = kind === 'day' ? 0 : anchorDay;
+  let list = byAnchor[slot];
   // Windows never overlap, so a cached window that contains the instant is the answer.
   if (list !== undefined) {
     for (let i = 0; i < list.length; i++) {
       const w = list[i]!;
       if (w.start <= instant && instant < w.end) return w;
     }
-  } else list = remember(lastWindows, lastKey, []);
+  } else list = byAnchor[slot] = [];
 
   const window =
     kind === 'day' ? dayWindowAt(instant, timeZone) : cycleWindowAt(instant, timeZone, anchorDay);

@@ -300,11 +300,20 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     // is in the processor's cache rather than fetched from memory for every event of an interleaved
     // stream. The reference engine keeps the input order.
     const order = reference ? null : groupBySubscriber(subscriberIds);
+    // The events in processing order, gathered in one tight pass (whose loads overlap) so that the loop
+    // reads them in sequence; decisions are made in that order and put in input order at the end.
+    const queue = order === null ? inputs : gather(inputs, order);
+    const queueSubscribers = order === null ? subscriberIds : gather(subscriberIds, order);
+    const queueIds = order === null ? eventIds : gather(eventIds, order);
+    const made = order === null ? decisions : new Array<BatchDecision>(n);
+    let touched = 0;
     for (let k = 0; k < n; k++) {
       const position = order === null ? k : order[k]!;
-      const input = inputs[position];
-      const subscriberId = subscriberIds[position]!;
-      const eventId = eventIds[position]!;
+      // Read an event a few places ahead, so that fetching it from memory overlaps this one's work.
+      if (order !== null && k + AHEAD < n) touched += touch(queue[k + AHEAD]);
+      const input = queue[k];
+      const subscriberId = queueSubscribers[k]!;
+      const eventId = queueIds[k]!;
       let entry = subscriberId === null ? undefined : entries.get(subscriberId);
       if (entry === undefined && subscriberId !== null) {
         const stored = getOwn(initial, subscriberId);
@@ -317,7 +326,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
             if (!reference) own(entry, state, produced.memo(state));
           } catch (error) {
             const issues = (error as InputError).issues ?? [];
-            decisions[position] = {
+            made[k] = {
               eventId,
               subscriberId,
               outcome: 'rejected',
@@ -332,7 +341,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       if (entry === undefined) {
         const message =
           subscriberId === null ? "missing 'subscriberId'" : `no profile for subscriber '${subscriberId}'`;
-        decisions[position] = {
+        made[k] = {
           eventId,
           subscriberId,
           outcome: 'rejected',
@@ -349,7 +358,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         continue;
       }
       if (entry.owned) {
-        decisions[position] = decideOwned(entry, input, eventId, subscriberId);
+        made[k] = decideOwned(entry, input, eventId, subscriberId);
         continue;
       }
       const decision = await process(entry.state, input);
@@ -357,7 +366,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         if (reference) entry.state = decision.state;
         else own(entry, decision.state, produced.memo(decision.state));
       }
-      decisions[position] =
+      made[k] =
         decision.issues !== undefined
           ? {
               eventId,
@@ -368,6 +377,8 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
             }
           : { eventId, subscriberId, outcome: decision.outcome, actions: decision.actions };
     }
+    sink.touched = touched;
+    if (order !== null) for (let k = 0; k < n; k++) decisions[order[k]!] = made[k]!;
     const states: Record<string, SubscriberState> = { ...initial };
     for (const [id, entry] of entries) {
       // Only a state run made: one of the caller's that no event changed stays as it was given.
@@ -532,6 +543,31 @@ function groupBySubscriber(subscriberIds: readonly (string | null)[]): Int32Arra
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[next[groupOf[i]!]!++] = i;
   return order;
+}
+
+/** How many events ahead `run` reads the next ones (found by measuring W1: 6 and 32 do worse). */
+const AHEAD = 16;
+/** Where `run` leaves what it read ahead, so the reads are not optimised away. */
+const sink = { touched: 0 };
+
+/** Reads the parts of an event that deciding it reads first (its object, `at` and `id`). */
+function touch(input: unknown): number {
+  if (input === null || typeof input !== 'object') return 0;
+  try {
+    const record = input as Record<string, unknown>;
+    const at = record['at'];
+    const id = record['id'];
+    return (typeof at === 'string' ? at.charCodeAt(0) : 0) + (typeof id === 'string' ? id.length : 0);
+  } catch {
+    return 0; // an unreadable event is rejected when its turn comes
+  }
+}
+
+/** `list` in the order of `order`. */
+function gather<T>(list: readonly T[], order: Int32Array): T[] {
+  const out = new Array<T>(order.length);
+  for (let k = 0; k < order.length; k++) out[k] = list[order[k]!]!;
+  return out;
 }
 
 function toDecision(decided: Decided): Decision {

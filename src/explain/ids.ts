@@ -103,5 +103,22 @@ export function actionId(identity: ActionIdentity): string {
   feed(h, ',');
   feedJsonString(h, identity.template ?? '');
   feed(h, ']');
-  return `act_${hexOf(h)}`;
+  return idText(h);
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/** `act_` and the 16 hex digits of the hash, as one flat string (concatenation would build a rope). */
+function idText(h: Hash): string {
+  const codes = [0x61, 0x63, 0x74, 0x5f];
+  for (let limb = 3; limb >= 0; limb--) {
+    const v = h[limb]!;
+    codes.push(
+      HEX_DIGITS.charCodeAt((v >>> 12) & 15),
+      HEX_DIGITS.charCodeAt((v >>> 8) & 15),
+      HEX_DIGITS.charCodeAt((v >>> 4) & 15),
+      HEX_DIGITS.charCodeAt(v & 15),
+    );
+  }
+  return String.fromCharCode(...codes);
 }

@@ -109,8 +109,10 @@ export function reconcile(
         continue;
       }
       const key = `${capId}|${rule.name}`;
-      if (!matches) delete draft.notices[key];
-      else if (getOwn(draft.notices, key) !== evaluation.window) {
+      if (!matches) {
+        // Re-arm; most rules were not armed, and a delete of a key that is not there still costs.
+        if (Object.prototype.hasOwnProperty.call(draft.notices, key)) delete draft.notices[key];
+      } else if (getOwn(draft.notices, key) !== evaluation.window) {
         setOwn(draft.notices, key, evaluation.window);
         fired.push({ rule, evaluation });
       }

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventSchema } from '../../src/schema/events';
 import { SubscriberProfileSchema } from '../../src/schema/profile';
-import { INSTANT, fastEvent, fastProfile, matchesInstant } from '../../src/decide/fast-event';
+import { INSTANT, fastEvent, fastProfile, instantOf, matchesInstant } from '../../src/decide/fast-event';
 import { hostileInputArb, streamArb, type EventJson } from '../arbitraries/events';
 import { profileArb } from '../arbitraries/profiles';
 import { SHIPPED, SHIPPED_DOMAIN } from '../arbitraries/policies';
@@ -187,6 +187,17 @@ describe('matchesInstant', () => {
       }),
       { numRuns: 20_000 },
     );
+  });
+
+  it('instantOf is Date.parse for every string the pattern accepts, and NaN for the rest', () => {
+    fc.assert(
+      fc.property(fc.oneof(nearInstantArb, leapArb, fieldsArb, fc.string({ maxLength: 40 })), (text) => {
+        expect(instantOf(text), text).toBe(INSTANT.test(text) ? Date.parse(text) : NaN);
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const text of ['2026-01-01T00:00:00.1239Z', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999-23:59'])
+      expect(instantOf(text), text).toBe(Date.parse(text));
   });
 });
 

@@ -147,8 +147,44 @@ function causeText(cause: UnblockCause, context: BuildContext): string {
   }
 }
 
-/** The values every template of an evaluation shares, made once per evaluation. */
-const sharedValues = new WeakMap<Evaluation, Record<string, string>>();
+/**
+ * The values every template of an evaluation shares, each made when a template first asks for it and
+ * kept for the evaluation's other templates (formatting money is the dear part, and most templates use
+ * only some of them).
+ */
+const sharedValues = new WeakMap<Evaluation, Map<string, string>>();
+
+function sharedValue(context: BuildContext, evaluation: Evaluation, name: string): string | undefined {
+  const f = evaluation.facts;
+  const cap = evaluation.cap !== null;
+  const dc = (): DescribeContext => ({
+    policy: context.policy,
+    cap: evaluation.cap,
+    locale: locale(context),
+  });
+  switch (name) {
+    case 'subscriberId':
+      return context.state.profile.subscriberId;
+    case 'zone':
+      return context.state.location.zone;
+    case 'service':
+      return typeof f.eventService === 'string' ? f.eventService : '';
+    case 'capLabel':
+      return evaluation.cap?.label ?? '';
+    case 'percent':
+      return cap ? formatPercent(f.usageRatio as number).replace('%', '') : '';
+    case 'spend':
+      return cap ? formatAmount(f.spend as number, dc()) : '';
+    case 'limit':
+      return cap ? formatAmount(f.limit as number, dc()) : '';
+    case 'remaining':
+      return cap ? formatAmount(Math.max(0, f.remaining as number), dc()) : '';
+    case 'reference':
+      return context.event.type === 'dispute' ? context.event.reference : '';
+    default:
+      return undefined;
+  }
+}
 
 function templateValues(
   context: BuildContext,
@@ -156,31 +192,18 @@ function templateValues(
   extra: Record<string, string>,
 ): (name: string) => string | undefined {
   let shared = sharedValues.get(evaluation);
-  if (shared === undefined) {
-    const f = evaluation.facts;
-    const dc: DescribeContext = { policy: context.policy, cap: evaluation.cap, locale: locale(context) };
-    const cap = evaluation.cap !== null;
-    shared = {
-      subscriberId: context.state.profile.subscriberId,
-      zone: context.state.location.zone,
-      service: typeof f.eventService === 'string' ? f.eventService : '',
-      capLabel: evaluation.cap?.label ?? '',
-      percent: cap ? formatPercent(f.usageRatio as number).replace('%', '') : '',
-      spend: cap ? formatAmount(f.spend as number, dc) : '',
-      limit: cap ? formatAmount(f.limit as number, dc) : '',
-      remaining: cap ? formatAmount(Math.max(0, f.remaining as number), dc) : '',
-      reference: context.event.type === 'dispute' ? context.event.reference : '',
-    };
-    sharedValues.set(evaluation, shared);
-  }
+  if (shared === undefined) sharedValues.set(evaluation, (shared = new Map()));
   const own = shared;
   // The action's own values first, then the shared ones; own entries only (no `toString` from a prototype).
-  return (name) =>
-    Object.prototype.hasOwnProperty.call(extra, name)
-      ? extra[name]
-      : Object.prototype.hasOwnProperty.call(own, name)
-        ? own[name]
-        : undefined;
+  return (name) => {
+    if (Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
+    let value = own.get(name);
+    if (value === undefined) {
+      value = sharedValue(context, evaluation, name);
+      if (value !== undefined) own.set(name, value);
+    }
+    return value;
+  };
 }
 
 function render(

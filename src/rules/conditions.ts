@@ -9,6 +9,9 @@ function isNumeric(value: unknown): boolean {
   return Number.parseFloat(value as string).toString() !== 'NaN';
 }
 
+/** Whether a value passes json-rules-engine's numeric check (`isNumeric` above), fast for numbers. */
+const numeric = (v: unknown): boolean => (typeof v === 'number' ? v === v : isNumeric(v));
+
 /**
  * One operator, with exactly json-rules-engine's default semantics (the differential tests hold us to it).
  *
@@ -30,13 +33,13 @@ export function applyOperator(operator: string, factValue: FactValue, compareTo:
       // Every spendcap fact is a scalar, and json-rules-engine only applies these to lists.
       return false;
     case 'lessThan':
-      return isNumeric(factValue) && (factValue as number) < (compareTo as number);
+      return numeric(factValue) && (factValue as number) < (compareTo as number);
     case 'lessThanInclusive':
-      return isNumeric(factValue) && (factValue as number) <= (compareTo as number);
+      return numeric(factValue) && (factValue as number) <= (compareTo as number);
     case 'greaterThan':
-      return isNumeric(factValue) && (factValue as number) > (compareTo as number);
+      return numeric(factValue) && (factValue as number) > (compareTo as number);
     case 'greaterThanInclusive':
-      return isNumeric(factValue) && (factValue as number) >= (compareTo as number);
+      return numeric(factValue) && (factValue as number) >= (compareTo as number);
     default:
       return false;
   }
@@ -135,9 +138,6 @@ export function compiledOf(condition: Condition): CompiledCondition {
   }
   return compiled;
 }
-
-/** Whether a value passes json-rules-engine's numeric check (`isNumeric` above), fast for numbers. */
-const numeric = (v: unknown): boolean => (typeof v === 'number' ? v === v : isNumeric(v));
 
 function compileLeaf(leaf: LeafCondition): CompiledCondition {
   const fact = leaf.fact as keyof Facts;

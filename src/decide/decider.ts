@@ -37,10 +37,14 @@ import { cloneState } from './clone.js';
  * share one.
  */
 export interface Memo {
-  /** Per rule of every group (caps in policy order, then the rules without a cap): 1 if it matched. */
-  readonly matched: Uint8Array;
+  /**
+   * Per rule of every group (caps in policy order, then the rules without a cap): 1 if it matched.
+   * (Plain arrays of small integers: a typed array costs three objects to make, and a memo is made for
+   * every decision with actions.)
+   */
+  readonly matched: readonly number[];
   /** Per cap: 1 if an agent override suppressed its restrictions. */
-  readonly suppressed: Uint8Array;
+  readonly suppressed: readonly number[];
   /**
    * Per group: the window its notices re-arm in, or '' when none of its rules matched (then the window
    * makes no difference: no notice of the group is armed and no restriction held).
@@ -58,8 +62,8 @@ export interface Memo {
 export function freshMemo(policy: Policy): Memo {
   const rules = policy.caps.reduce((n, cap) => n + cap.rules.length, 0) + policy.caplessRules.length;
   return {
-    matched: new Uint8Array(rules),
-    suppressed: new Uint8Array(policy.caps.length),
+    matched: new Array<number>(rules).fill(0),
+    suppressed: new Array<number>(policy.caps.length).fill(0),
     windows: new Array<string>(policy.caps.length + 1).fill(''),
     cycle: null,
     horizon: -Infinity,
@@ -666,8 +670,8 @@ export class Decider {
     horizon: number | null,
   ): Memo {
     const caps = this.policy.caps;
-    const matched = new Uint8Array(this.#ruleCount);
-    const suppressed = new Uint8Array(caps.length);
+    const matched = new Array<number>(this.#ruleCount).fill(0);
+    const suppressed = new Array<number>(caps.length).fill(0);
     const windows: string[] = new Array<string>(caps.length + (this.#caplessTests.length > 0 ? 1 : 0));
     let k = 0;
     const byCap = new Map(evaluations.map((e) => [e.cap, e]));

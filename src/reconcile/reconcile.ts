@@ -57,6 +57,16 @@ export interface CauseContext {
 
 const pairKey = (service: string, zone: string) => `${service}\u0000${zone}`;
 
+/** `capId|ruleName`, the key of a rule's notice and restriction, made once per rule and cap. */
+const ruleKeys = new WeakMap<LoadedRule, Map<string, string>>();
+function ruleKey(capId: string, rule: LoadedRule): string {
+  let byCap = ruleKeys.get(rule);
+  if (byCap === undefined) ruleKeys.set(rule, (byCap = new Map()));
+  let key = byCap.get(capId);
+  if (key === undefined) byCap.set(capId, (key = `${capId}|${rule.name}`));
+  return key;
+}
+
 function causeOf(capId: string, evaluation: Evaluation | undefined, context: CauseContext): UnblockCause {
   if (context.rolled.has(capId)) return 'window-reset';
   if (evaluation?.facts.agentOverride === true) return 'override';
@@ -104,11 +114,11 @@ export function reconcile(
     for (const rule of evaluation.rules) {
       const matches = evaluation.matched.has(rule.name);
       const kind = rule.event.type;
+      const key = ruleKey(capId, rule);
       if (kind === 'block' || kind === 'throttle') {
-        if (matches && !suppressed) wanted.set(`${capId}|${rule.name}`, { rule, evaluation });
+        if (matches && !suppressed) wanted.set(key, { rule, evaluation });
         continue;
       }
-      const key = `${capId}|${rule.name}`;
       if (!matches) {
         // Re-arm; most rules were not armed, and a delete of a key that is not there still costs.
         if (Object.prototype.hasOwnProperty.call(draft.notices, key)) delete draft.notices[key];
@@ -152,7 +162,9 @@ export function reconcile(
     };
     imposed.push({ restriction, rule, evaluation });
   }
-  draft.restrictions = [...kept, ...imposed.map((i) => i.restriction)];
+  // A new list only when the restrictions in force change.
+  if (imposed.length > 0 || liftedRestrictions.length > 0)
+    draft.restrictions = [...kept, ...imposed.map((i) => i.restriction)];
 
   const lifted: Lifted[] = [];
   if (liftedRestrictions.length === 0) return { imposed, lifted, fired };

@@ -52,6 +52,11 @@ function compareValue(leaf: LeafCondition, facts: Facts): Comparable {
   return value as Comparable;
 }
 
+/** A copy of a condition value, so an explanation handed to a caller shares nothing with the policy. */
+function copy<T>(v: T): T {
+  return Array.isArray(v) ? ([...v] as T) : v !== null && typeof v === 'object' ? { ...v } : v;
+}
+
 /**
  * Evaluates one leaf condition against the facts.
  *
@@ -61,9 +66,6 @@ function compareValue(leaf: LeafCondition, facts: Facts): Comparable {
 export function evaluateLeaf(leaf: LeafCondition, facts: Facts): ConditionResult {
   const factValue = facts[leaf.fact as keyof Facts];
   const compareTo = compareValue(leaf, facts);
-  // Copies, so an explanation handed to a caller shares nothing with the loaded policy.
-  const copy = <T>(v: T): T =>
-    Array.isArray(v) ? ([...v] as T) : v !== null && typeof v === 'object' ? { ...v } : v;
   return {
     fact: leaf.fact,
     operator: leaf.operator,

@@ -92,6 +92,11 @@ export interface Pending {
   readonly cycle: BillingWindow;
   /** The horizon of `cycle`, when known. */
   readonly horizon: number | null;
+  /**
+   * Set by the fast path when only rules without a cap changed their result: then only those are
+   * evaluated and reconciled (they can only notify), and every cap keeps what `memo` says of it.
+   */
+  readonly caplessOnly?: { readonly memo: Memo };
 }
 
 /** A group of rules with its facts, before evaluation. */
@@ -321,6 +326,17 @@ export class Decider {
     const policy = this.policy;
     const subscriber = subscriberFacts(draft, context, now);
     const groups: Group[] = [];
+    if (pending.caplessOnly !== undefined) {
+      return [
+        {
+          cap: null,
+          rules: policy.caplessRules,
+          facts: caplessFacts(subscriber),
+          window: cycle.key,
+          evaluator: this.#caplessEvaluator!,
+        },
+      ];
+    }
     // First, so a welcome to a zone comes before the warnings that the same usage may trigger.
     if (this.#caplessEvaluator !== null) {
       groups.push({
@@ -347,14 +363,22 @@ export class Decider {
   finish(pending: Pending, evaluations: readonly Evaluation[]): Decided {
     const { draft, event, now, applied, rolled, cycle } = pending;
     const policy = this.policy;
-    const changes = reconcile(draft, evaluations, { event, zoneChanged: applied.zoneChanged, rolled }, now);
+    const caplessOnly = pending.caplessOnly !== undefined;
+    const changes = reconcile(
+      draft,
+      evaluations,
+      { event, zoneChanged: applied.zoneChanged, rolled, restrictionsUnchanged: caplessOnly },
+      now,
+    );
     const actions = buildActions({ policy, state: draft, event, now }, evaluations, changes);
     return {
       outcome: 'applied',
       state: draft,
       actions,
       issues: applied.notes.length > 0 ? applied.notes : undefined,
-      memo: this.reference ? null : this.#memoOf(draft, evaluations, cycle, pending.horizon),
+      memo: this.reference
+        ? null
+        : this.#memoOf(draft, evaluations, cycle, pending.horizon, pending.caplessOnly?.memo),
     };
   }
 
@@ -535,12 +559,14 @@ export class Decider {
       }
     }
     const capless = this.#caplessTests;
+    let caplessOnly = false;
     if (same && capless.length > 0) {
       const c = this.#caplessScratch;
       copySubscriberFacts(f, c);
       for (let j = 0; j < capless.length; j++, k++) {
         if ((capless[j]!(c) ? 1 : 0) !== matched[k]) {
           same = false;
+          caplessOnly = true;
           break;
         }
       }
@@ -562,6 +588,7 @@ export class Decider {
       },
       cycle: hot.cycle,
       horizon: memo.horizon,
+      ...(caplessOnly ? { caplessOnly: { memo } } : {}),
     };
   }
 
@@ -668,6 +695,8 @@ export class Decider {
     evaluations: readonly Evaluation[],
     cycle: BillingWindow,
     horizon: number | null,
+    /** The memo whose caps were not evaluated (only the rules without a cap were). */
+    kept?: Memo,
   ): Memo {
     const caps = this.policy.caps;
     const matched = new Array<number>(this.#ruleCount).fill(0);
@@ -676,6 +705,12 @@ export class Decider {
     let k = 0;
     const byCap = new Map(evaluations.map((e) => [e.cap, e]));
     caps.forEach((cap: LoadedCap, i) => {
+      if (kept !== undefined) {
+        windows[i] = kept.windows[i]!;
+        suppressed[i] = kept.suppressed[i]!;
+        for (let j = 0; j < cap.rules.length; j++, k++) matched[k] = kept.matched[k]!;
+        return;
+      }
       const e = byCap.get(cap)!;
       windows[i] = e.matched.size > 0 ? e.window : '';
       suppressed[i] = e.facts.agentOverride === true ? 1 : 0;

@@ -53,6 +53,11 @@ export interface CauseContext {
   readonly zoneChanged: boolean;
   /** Caps whose window rolled over with this event. */
   readonly rolled: ReadonlySet<string>;
+  /**
+   * The restrictions in force stay as they are: only rules without a cap were evaluated (the caller
+   * knows no cap's results changed, and those rules can only notify).
+   */
+  readonly restrictionsUnchanged?: boolean;
 }
 
 const pairKey = (service: string, zone: string) => `${service}\u0000${zone}`;
@@ -129,6 +134,7 @@ export function reconcile(
     }
   }
 
+  if (context.restrictionsUnchanged === true) return { imposed: [], lifted: [], fired };
   const kept: Restriction[] = [];
   const liftedRestrictions: Restriction[] = [];
   for (const restriction of draft.restrictions) {

@@ -5,7 +5,7 @@ import { EventSchema, type SpendEvent } from './schema/events.js';
 import { SubscriberProfileSchema, type SubscriberProfile } from './schema/profile.js';
 import { STATE_VERSION, SubscriberStateSchema, type SubscriberState } from './schema/state.js';
 import { migrateState } from './schema/migrate.js';
-import { dataRecordOf, getOwn, setOwn } from './schema/records.js';
+import { dataRecordOf, dictionaryOf, getOwn, setOwn } from './schema/records.js';
 import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
 import { capFacts, subscriberFacts, type EventContext } from './ledger/facts.js';
 import {
@@ -379,7 +379,8 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     }
     sink.touched = touched;
     if (order !== null) for (let k = 0; k < n; k++) decisions[order[k]!] = made[k]!;
-    const states: Record<string, SubscriberState> = { ...initial };
+    // Keyed by subscriber id, data: a dictionary-mode record (see `dictionary`).
+    const states = dictionaryOf(initial, (state) => state);
     for (const [id, entry] of entries) {
       // Only a state run made: one of the caller's that no event changed stays as it was given.
       if (entry.owned) produced.add(entry.state, entry.memo);

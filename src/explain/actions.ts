@@ -189,14 +189,18 @@ function sharedValue(context: BuildContext, evaluation: Evaluation, name: string
 function templateValues(
   context: BuildContext,
   evaluation: Evaluation,
-  extra: Record<string, string>,
+  extra: Record<string, string | (() => string)>,
 ): (name: string) => string | undefined {
   let shared = sharedValues.get(evaluation);
   if (shared === undefined) sharedValues.set(evaluation, (shared = new Map()));
   const own = shared;
-  // The action's own values first, then the shared ones; own entries only (no `toString` from a prototype).
+  // The action's own values first (a function is called only when a template asks for that value),
+  // then the shared ones; own entries only (no `toString` from a prototype).
   return (name) => {
-    if (Object.prototype.hasOwnProperty.call(extra, name)) return extra[name];
+    if (Object.prototype.hasOwnProperty.call(extra, name)) {
+      const value = extra[name]!;
+      return typeof value === 'function' ? value() : value;
+    }
     let value = own.get(name);
     if (value === undefined) {
       value = sharedValue(context, evaluation, name);
@@ -301,9 +305,9 @@ function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Actio
         params.paymentLink === true && amount > 0
           ? fillLink(context.policy, subscriberId, amount, id)
           : undefined;
-      const extra: Record<string, string> = { reason };
+      const extra: Record<string, string | (() => string)> = { reason };
       if (link !== undefined) extra['paymentLink'] = link;
-      if (amount > 0) extra['amount'] = formatMoney(amount, context.policy.currency, locale(context));
+      if (amount > 0) extra['amount'] = () => formatMoney(amount, context.policy.currency, locale(context));
       const action = head('notify', id);
       action['channels'] = params.channels === undefined ? ['sms'] : params.channels.slice();
       action['template'] = template;

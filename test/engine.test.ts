@@ -362,6 +362,53 @@ describe('state and batch API', () => {
     expect(batch.decisions[3]!.issues?.[0]?.message).toContain("no profile for subscriber 'nobody'");
   });
 
+  it('run gives one decision per input, in input order, with unreadable events among the valid ones', async () => {
+    const policy = loadPolicy(shippedPolicyJson());
+    const other = { ...profile, subscriberId: 'sub-2' };
+    const throwing = { ...ev.tick(T(3)) };
+    Object.defineProperty(throwing, 'at', {
+      enumerable: true,
+      get() {
+        throw new Error('no time for you');
+      },
+    });
+    const revoked = Proxy.revocable({}, {});
+    revoked.revoke();
+    const events: unknown[] = [
+      ev.usage(T(2), 'data', 'DE', 15_000),
+      { ...ev.usage(T(2), 'data', 'DE', 100), subscriberId: 'sub-2' },
+      throwing,
+      null,
+      revoked.proxy,
+      42,
+      ev.usage(T(2), 'data', 'DE', 6_000),
+      { ...ev.payment(T(3), 50_000), subscriberId: 'sub-2' },
+      ev.payment(T(3), 2_000),
+    ];
+    const fast = await createEngine(policy).run(events, [profile, other]);
+    const reference = await createEngine(policy, { evaluator: 'json-rules-engine' }).run(events, [
+      profile,
+      other,
+    ]);
+    expect(fast).toEqual(reference);
+    expect(fast.decisions).toHaveLength(events.length);
+    expect(fast.decisions.map((d) => d.outcome)).toEqual([
+      'applied',
+      'applied',
+      'rejected',
+      'rejected',
+      'rejected',
+      'rejected',
+      'applied',
+      'applied',
+      'applied',
+    ]);
+    expect(fast.decisions[2]!.issues?.[0]?.message).toContain('no time for you');
+    // The subscriber's own order: the block comes with the second usage, the unblock with the payment.
+    expect(fast.decisions[6]!.actions.map((a) => a.kind)).toContain('block');
+    expect(fast.decisions[8]!.actions.map((a) => a.kind)).toContain('unblock');
+  });
+
   it('explain says what is restricted, why and what lifts it', async () => {
     const d = drive();
     expect(d.engine.explain(d.state).restricted).toBe(false);

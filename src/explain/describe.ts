@@ -122,6 +122,18 @@ export function explainConditions(
  * describeScope([{ service: 'data', zone: 'eu' }, { service: 'data', zone: 'world' }], policy);
  */
 export function describeScope(scope: Scope, policy: Policy): string {
+  // A restriction's scope is one array for its life, described for its action, its notice, its `because`
+  // and every care note while it holds: once per array is enough.
+  let known = scopeTexts.get(policy);
+  if (known === undefined) scopeTexts.set(policy, (known = new WeakMap()));
+  let text = known.get(scope);
+  if (text === undefined) known.set(scope, (text = scopeText(scope, policy)));
+  return text;
+}
+
+const scopeTexts = new WeakMap<Policy, WeakMap<Scope, string>>();
+
+function scopeText(scope: Scope, policy: Policy): string {
   const byService = new Map<string, string[]>();
   for (const { service, zone } of scope) byService.set(service, [...(byService.get(service) ?? []), zone]);
   const roamingZones = policy.zoneNames.filter((z) => z !== 'home');

@@ -1,7 +1,9 @@
 /**
  * A 64-bit FNV-1a hash of a string (its UTF-16 code units), as 16 hex digits: deterministic everywhere,
- * no crypto dependency. The 64-bit state is kept in four 16-bit limbs, so every product stays exact in a
- * double (BigInt arithmetic gives the same digits at ten times the cost; a test holds them equal).
+ * no crypto dependency. The 64-bit state is kept as two 32-bit halves; the prime is 2^40 + 0x1b3, so a
+ * step is the low half times 0x1b3 (exact in a double, the carry read off it) plus the low half shifted
+ * into the high one. BigInt arithmetic gives the same digits at ten times the cost; a test holds them
+ * equal.
  *
  * @example
  * hash64('abc'); // 'e71fa2190541574b'
@@ -12,35 +14,27 @@ export function hash64(text: string): string {
   return hexOf(h);
 }
 
-/** FNV-1a 64 state: four 16-bit limbs, least significant first (offset basis 0xcbf29ce484222325). */
-type Hash = [number, number, number, number];
+/** FNV-1a 64 state: [low 32 bits, high 32 bits] (offset basis 0xcbf29ce484222325). */
+type Hash = [number, number];
 
-const newHash = (): Hash => [0x2325, 0x8422, 0x9ce4, 0xcbf2];
+const newHash = (): Hash => [0x84222325, 0xcbf29ce4];
 
 /** Feeds the UTF-16 code units of `text` into the hash. */
 function feed(h: Hash, text: string): void {
-  let [h0, h1, h2, h3] = h;
+  let lo = h[0];
+  let hi = h[1];
   for (let i = 0; i < text.length; i++) {
-    h0 ^= text.charCodeAt(i);
-    // h *= 0x100000001b3 (= 2^40 + 0x1b3), modulo 2^64
-    const t0 = h0 * 0x1b3;
-    const t1 = h1 * 0x1b3;
-    const t2 = h2 * 0x1b3 + (h0 << 8);
-    const t3 = h3 * 0x1b3 + (h1 << 8);
-    h0 = t0 & 0xffff;
-    const c1 = t1 + (t0 >>> 16);
-    h1 = c1 & 0xffff;
-    const c2 = t2 + Math.floor(c1 / 0x10000);
-    h2 = c2 & 0xffff;
-    h3 = (t3 + Math.floor(c2 / 0x10000)) & 0xffff;
+    lo = (lo ^ text.charCodeAt(i)) >>> 0;
+    // h *= 2^40 + 0x1b3 (mod 2^64): lo * 0x1b3 is below 2^41, so exact.
+    const product = lo * 0x1b3;
+    hi = (Math.imul(hi, 0x1b3) + Math.floor(product / 0x100000000) + (lo << 8)) >>> 0;
+    lo = product >>> 0;
   }
-  h[0] = h0;
-  h[1] = h1;
-  h[2] = h2;
-  h[3] = h3;
+  h[0] = lo;
+  h[1] = hi;
 }
 
-const hexOf = (h: Hash): string => hex4(h[3]) + hex4(h[2]) + hex4(h[1]) + hex4(h[0]);
+const hexOf = (h: Hash): string => hex8(h[1]) + hex8(h[0]);
 
 /** Whether JSON.stringify writes `text` between its quotes as it is (nothing to escape). */
 function plainJson(text: string): boolean {
@@ -60,7 +54,7 @@ function feedJsonString(h: Hash, text: string): void {
   } else feed(h, JSON.stringify(text));
 }
 
-const hex4 = (n: number): string => n.toString(16).padStart(4, '0');
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 
 /** The content an action id is derived from. */
 export interface ActionIdentity {
@@ -111,14 +105,9 @@ const HEX_DIGITS = '0123456789abcdef';
 /** `act_` and the 16 hex digits of the hash, as one flat string (concatenation would build a rope). */
 function idText(h: Hash): string {
   const codes = [0x61, 0x63, 0x74, 0x5f];
-  for (let limb = 3; limb >= 0; limb--) {
-    const v = h[limb]!;
-    codes.push(
-      HEX_DIGITS.charCodeAt((v >>> 12) & 15),
-      HEX_DIGITS.charCodeAt((v >>> 8) & 15),
-      HEX_DIGITS.charCodeAt((v >>> 4) & 15),
-      HEX_DIGITS.charCodeAt(v & 15),
-    );
+  for (let half = 1; half >= 0; half--) {
+    const v = h[half]!;
+    for (let shift = 28; shift >= 0; shift -= 4) codes.push(HEX_DIGITS.charCodeAt((v >>> shift) & 15));
   }
   return String.fromCharCode(...codes);
 }

@@ -6,6 +6,9 @@ import { compiledOf } from '../rules/conditions.js';
 import { moneyFacts, writeMoneyFacts } from '../ledger/facts.js';
 import { spendOf } from '../ledger/ledger.js';
 
+/** The facts the payment search changes. */
+const MONEY_FACTS = ['spend', 'paid', 'outstanding', 'limit', 'usageRatio', 'remaining'] as const;
+
 /** The ways a restriction can end, found by asking the rule what-if questions. */
 export interface LiftOptions {
   /** The smallest payment (minor units) after which the rule no longer matches; absent if none does. */
@@ -55,9 +58,16 @@ export function liftOptions(
       payment = hi;
     }
   }
+  // The payment search changed only the money facts: put them back, then change and restore only the
+  // facts each question is about.
+  for (const key of MONEY_FACTS) (probe as Record<string, unknown>)[key] = facts[key];
   const ask = (change: Partial<Facts>): boolean => {
-    Object.assign(probe, facts, change);
-    return holds(probe);
+    const keys = Object.keys(change) as (keyof Facts)[];
+    const target = probe as Record<keyof Facts, Facts[keyof Facts]>;
+    for (const key of keys) target[key] = change[key]!;
+    const answer = holds(probe);
+    for (const key of keys) target[key] = facts[key];
+    return answer;
   };
   const fresh = moneyFacts(cap, { ...totals, charged: 0, credited: 0, disputed: 0, paid: 0 });
   const windowEnd = ask(fresh) ? undefined : totals.end;

@@ -20,14 +20,21 @@ import { isValidTimeZone } from '../window/index.js';
 export const INSTANT = z.core.regexes.datetime({ offset: true } as Parameters<
   typeof z.core.regexes.datetime
 >[0]);
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f]/;
 const NETWORK = /^\d{3}-?\d{2,3}$/;
 
 type Input = Record<string, unknown>;
 
 const isId = (v: unknown): v is string =>
-  typeof v === 'string' && v.length >= 1 && v.length <= 200 && !CONTROL.test(v);
+  typeof v === 'string' && v.length >= 1 && v.length <= 200 && !hasControl(v);
+
+/** Whether `s` has a control character (U+0000-U+001F, U+007F), which the schema refuses in ids. */
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
 const isText = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 1000;
 /** The instant of the last string `isInstant` accepted (epoch ms), so it is not parsed twice. */
 let lastInstant = NaN;

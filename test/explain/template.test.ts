@@ -34,6 +34,27 @@ describe('money', () => {
     );
   });
 
+  it('formats an amount as Intl formats its exact decimal string, for every digit count and locale', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.maxSafeInteger()),
+        fc.constantFrom('PLN', 'JPY', 'KWD', 'CLF', 'EUR'),
+        fc.constantFrom('pl-PL', 'en', 'de-DE', 'ja-JP', 'ar-EG', 'hi-IN'),
+        (minor, currency, locale) => {
+          const digits = minorDigits(currency);
+          const exact = new Intl.NumberFormat(locale, {
+            style: 'currency',
+            currency,
+            minimumFractionDigits: digits,
+            maximumFractionDigits: digits,
+          }).format(toDecimalString(minor, digits) as unknown as number);
+          expect(formatMoney(minor, currency, locale)).toBe(exact);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
   it('formats amounts beyond float precision exactly', () => {
     expect(formatMoney(9007199254740991, 'PLN', 'en')).toBe('PLN\u00a090,071,992,547,409.91');
   });

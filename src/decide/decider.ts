@@ -14,7 +14,9 @@ import {
   subscriberFacts,
   writeCapFacts,
   writeSubscriberFacts,
+  openDisputesOf,
   writeMoneyFacts,
+  type OpenDisputes,
   copySubscriberFacts,
   type EventContext,
 } from '../ledger/facts.js';
@@ -120,9 +122,8 @@ export interface Hot {
   readonly from: number;
   /** A clock before this leaves no window (no roll-over, no horizon move). */
   readonly until: number;
-  readonly openDisputes: number;
-  readonly disputedAmount: number;
-  readonly oldestOpen: number;
+  /** The open disputes (the fast path leaves disputes alone, so they hold while the view does). */
+  readonly open: OpenDisputes;
 }
 
 /** The fast path's answer for an event it decided whole. */
@@ -439,23 +440,14 @@ export class Decider {
       const window = memo.windows[caps.length];
       if (window !== '' && window !== cycle.key) return null;
     }
-    let openDisputes = 0;
-    let disputedAmount = 0;
-    let oldestOpen = Infinity;
     const disputes = state.disputes;
     for (const reference in disputes) {
       if (!Object.prototype.hasOwnProperty.call(disputes, reference)) continue;
       const dispute = disputes[reference]!;
-      if (dispute.status !== 'open') {
-        // advanceClock forgets it at the next event: leave that to the general path.
-        if (dispute.openedAt < memo.horizon) return null;
-        continue;
-      }
-      openDisputes++;
-      disputedAmount += dispute.amount;
-      oldestOpen = Math.min(oldestOpen, dispute.openedAt);
+      // advanceClock forgets a decided one at the next event: leave that to the general path.
+      if (dispute.status !== 'open' && dispute.openedAt < memo.horizon) return null;
     }
-    return { memo, cycle, cur, from, until, openDisputes, disputedAmount, oldestOpen };
+    return { memo, cycle, cur, from, until, open: openDisputesOf(state) };
   }
 
   /**
@@ -528,20 +520,7 @@ export class Decider {
     const memo = hot.memo;
     const matched = memo.matched;
     const f = this.#scratch;
-    f.zone = location.zone;
-    f.country = location.country;
-    f.roaming = location.zone !== 'home';
-    f.previousZone = previousZone;
-    f.zoneChanged = zoneChanged;
-    f.eventType = type;
-    f.eventService = service;
-    f.eventZone = zone;
-    f.tenureMonths = profile.tenureMonths ?? null;
-    f.segment = profile.segment ?? null;
-    f.openDisputes = hot.openDisputes;
-    f.disputedAmount = hot.disputedAmount;
-    f.oldestOpenDisputeDays =
-      hot.openDisputes === 0 ? null : Math.max(0, Math.floor((now - hot.oldestOpen) / MS_PER_DAY));
+    writeSubscriberFacts(f, state, type, service, zone, previousZone, zoneChanged, now, hot.open);
     let same = true;
     let k = 0;
     for (let i = 0; i < caps.length && same; i++) {

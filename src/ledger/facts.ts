@@ -58,9 +58,35 @@ export function eventContext(
   };
 }
 
+/** The subscriber's open disputes: how many, their total, and when the oldest was opened. */
+export interface OpenDisputes {
+  readonly count: number;
+  readonly amount: number;
+  /** Epoch ms; Infinity when there is none. */
+  readonly oldest: number;
+}
+
+/** The open disputes of a state. */
+export function openDisputesOf(state: SubscriberState): OpenDisputes {
+  let count = 0;
+  let amount = 0;
+  let oldest = Infinity;
+  const disputes = state.disputes;
+  for (const reference in disputes) {
+    if (!Object.prototype.hasOwnProperty.call(disputes, reference)) continue;
+    const dispute = disputes[reference]!;
+    if (dispute.status !== 'open') continue;
+    count++;
+    amount += dispute.amount;
+    oldest = Math.min(oldest, dispute.openedAt);
+  }
+  return { count, amount, oldest };
+}
+
 /**
  * Writes the facts every rule may see, at time `now`, into `into` (a new object, or one reused across
- * caps and events by the engine's fast path).
+ * caps and events by the engine's fast path). `open`, the open disputes, is read from the state unless
+ * the caller knows it (the fast path keeps it while the disputes do not change).
  */
 export function writeSubscriberFacts(
   into: SubscriberFacts,
@@ -71,19 +97,8 @@ export function writeSubscriberFacts(
   previousZone: string,
   zoneChanged: boolean,
   now: number,
+  open: OpenDisputes = openDisputesOf(state),
 ): void {
-  let openDisputes = 0;
-  let disputedAmount = 0;
-  let oldest = Infinity;
-  const disputes = state.disputes;
-  for (const reference in disputes) {
-    if (!Object.prototype.hasOwnProperty.call(disputes, reference)) continue;
-    const dispute = disputes[reference]!;
-    if (dispute.status !== 'open') continue;
-    openDisputes++;
-    disputedAmount += dispute.amount;
-    oldest = Math.min(oldest, dispute.openedAt);
-  }
   const location = state.location;
   into.zone = location.zone;
   into.country = location.country;
@@ -95,10 +110,10 @@ export function writeSubscriberFacts(
   into.eventZone = eventZone;
   into.tenureMonths = state.profile.tenureMonths ?? null;
   into.segment = state.profile.segment ?? null;
-  into.openDisputes = openDisputes;
-  into.disputedAmount = disputedAmount;
+  into.openDisputes = open.count;
+  into.disputedAmount = open.amount;
   into.oldestOpenDisputeDays =
-    openDisputes === 0 ? null : Math.max(0, Math.floor((now - oldest) / MS_PER_DAY));
+    open.count === 0 ? null : Math.max(0, Math.floor((now - open.oldest) / MS_PER_DAY));
 }
 
 /** The names of the subscriber facts (every fact a rule without a cap may see). */

@@ -251,7 +251,10 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     /** Whether `run` made this state (or a copy of the caller's), so it may change it in place. */
     owned: boolean;
     memo: Memo | null;
-    /** For an owned state: an index of its applied event ids (`state.seen.ids`). */
+    /**
+     * For an owned state with many applied ids: an index of them (`state.seen.ids`); null while the
+     * list is short enough to search (most subscribers: a set per subscriber costs more than it saves).
+     */
     ids: Set<string> | null;
     /** The fast path's view of an owned state; undefined when it must be built again. */
     hot: Hot | null | undefined;
@@ -260,7 +263,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     entry.state = state;
     entry.owned = true;
     entry.memo = memo;
-    entry.ids = new Set(state.seen.ids);
+    entry.ids = null;
     entry.hot = undefined;
   };
 
@@ -405,7 +408,9 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     try {
       // The fast path first; it changes nothing when it cannot decide the event.
       const state = entry.state;
-      const ids = entry.ids!;
+      if (entry.ids === null && state.seen.ids.length >= INDEX_IDS_FROM)
+        entry.ids = new Set(state.seen.ids);
+      const ids = entry.ids ?? undefined;
       let hot = entry.hot;
       if (hot === undefined) hot = entry.hot = decider.hotOf(state, entry.memo);
       const folded = hot === null ? null : decider.fold(state, ids, hot, event, instant.at);
@@ -545,6 +550,9 @@ function groupBySubscriber(subscriberIds: readonly (string | null)[]): Int32Arra
   for (let i = 0; i < n; i++) order[next[groupOf[i]!]!++] = i;
   return order;
 }
+
+/** From how many applied ids `run` keeps a set of them beside a state (below, a search is cheaper). */
+const INDEX_IDS_FROM = 32;
 
 /** How many events ahead `run` reads the next ones (found by measuring W1: 6 and 32 do worse). */
 const AHEAD = 16;

@@ -409,6 +409,31 @@ describe('state and batch API', () => {
     expect(fast.decisions[8]!.actions.map((a) => a.kind)).toContain('unblock');
   });
 
+  it('run finds repeats among many applied ids of one subscriber, as the reference does', async () => {
+    // Past a few dozen applied ids run keeps a set of them beside the state: repeats of ids applied
+    // before and after that point, and the state it hands out, must be what the reference gives.
+    const policy = loadPolicy(shippedPolicyJson());
+    const usages = Array.from({ length: 90 }, (_, i) =>
+      ev.usage(T(2 + Math.floor(i / 10), i % 10), i % 3 === 0 ? 'data' : 'voice', i % 2 ? 'DE' : 'PL', 150),
+    );
+    const events = [
+      ...usages.slice(0, 40),
+      usages[3]!,
+      usages[39]!,
+      ...usages.slice(40),
+      usages[0]!,
+      usages[60]!,
+      usages[89]!,
+    ];
+    const fast = await createEngine(policy).run(events, [profile]);
+    const reference = await createEngine(policy, { evaluator: 'json-rules-engine' }).run(events, [profile]);
+    expect(fast).toEqual(reference);
+    const outcomes = fast.decisions.map((d) => d.outcome);
+    expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(5);
+    expect([outcomes[40], outcomes[41], outcomes.at(-1)]).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    expect(fast.states[SUB]!.seen.ids).toHaveLength(90);
+  });
+
   it('explain says what is restricted, why and what lifts it', async () => {
     const d = drive();
     expect(d.engine.explain(d.state).restricted).toBe(false);

@@ -459,7 +459,7 @@ export class Decider {
    */
   fold(
     state: SubscriberState,
-    ids: Set<string>,
+    ids: Set<string> | undefined,
     hot: Hot,
     event: SpendEvent,
     at: number,
@@ -491,7 +491,7 @@ export class Decider {
     } else if (type === 'payment') {
       if (event.currency !== policy.currency) return null;
     } else if (type !== 'tick') return null;
-    if (ids.has(event.id)) return FOLDED_DUPLICATE;
+    if (isSeen(state, ids, event.id)) return FOLDED_DUPLICATE;
 
     // Apply: the totals, the location, the id, the clock.
     if (type === 'usage') {
@@ -511,7 +511,7 @@ export class Decider {
       location.at = at;
     }
     const zoneChanged = location.zone !== previousZone;
-    ids.add(event.id);
+    ids?.add(event.id);
     state.seen.ids.push(event.id);
     state.seen.at.push(at);
     state.clock = now;

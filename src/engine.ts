@@ -408,8 +408,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     try {
       // The fast path first; it changes nothing when it cannot decide the event.
       const state = entry.state;
-      if (entry.ids === null && state.seen.ids.length >= INDEX_IDS_FROM)
-        entry.ids = new Set(state.seen.ids);
+      if (entry.ids === null && state.seen.ids.length >= INDEX_IDS_FROM) entry.ids = new Set(state.seen.ids);
       const ids = entry.ids ?? undefined;
       let hot = entry.hot;
       if (hot === undefined) hot = entry.hot = decider.hotOf(state, entry.memo);

@@ -15,7 +15,6 @@ import {
   writeCapFacts,
   writeSubscriberFacts,
   openDisputesOf,
-  writeMoneyFacts,
   type OpenDisputes,
   copySubscriberFacts,
   type EventContext,
@@ -326,7 +325,6 @@ export class Decider {
     const { draft, context, now, cycle } = pending;
     const policy = this.policy;
     const subscriber = subscriberFacts(draft, context, now);
-    const groups: Group[] = [];
     if (pending.caplessOnly !== undefined) {
       return [
         {
@@ -338,6 +336,7 @@ export class Decider {
         },
       ];
     }
+    const groups: Group[] = [];
     // First, so a welcome to a zone comes before the warnings that the same usage may trigger.
     if (this.#caplessEvaluator !== null) {
       groups.push({
@@ -466,7 +465,9 @@ export class Decider {
   ): Pending | typeof FOLDED_APPLIED | typeof FOLDED_DUPLICATE | null {
     const policy = this.policy;
     const profile = state.profile;
-    if (event.subscriberId !== profile.subscriberId || at < hot.from) return null;
+    // The checks `checkEvent` would make, answered as for any event with a memo; then the ones that keep
+    // this event inside the current windows.
+    if (!this.#quickCheck(state, event, at, hot.memo) || at < hot.from) return null;
     const clock = state.clock!;
     const now = at > clock ? at : clock;
     if (now >= hot.until) return null;
@@ -477,7 +478,6 @@ export class Decider {
     let zone: string | null = null;
     if (type === 'usage') {
       service = event.service;
-      if (!this.#services.has(service) || event.cost.currency !== policy.currency) return null;
       zone = policy.zoneOf(event.country, profile.homeCountry);
       // A usage a quantity cap cannot count gets a note: the general path says so.
       for (let i = 0; i < caps.length; i++) {
@@ -488,9 +488,7 @@ export class Decider {
       }
     } else if (type === 'location') {
       zone = policy.zoneOf(event.country, profile.homeCountry);
-    } else if (type === 'payment') {
-      if (event.currency !== policy.currency) return null;
-    } else if (type !== 'tick') return null;
+    }
     if (isSeen(state, ids, event.id)) return FOLDED_DUPLICATE;
 
     // Apply: the totals, the location, the id, the clock.
@@ -524,11 +522,8 @@ export class Decider {
     let same = true;
     let k = 0;
     for (let i = 0; i < caps.length && same; i++) {
-      const totals = cur[i]!;
-      writeMoneyFacts(f, caps[i]!, totals);
-      f.optedIn = false;
-      f.agentOverride = false;
-      f.daysLeftInWindow = Math.max(0, Math.floor((totals.end - now) / MS_PER_DAY));
+      // No override is on record while the view holds.
+      writeCapFacts(f, caps[i]!, cur[i]!, undefined, now);
       const tests = this.#tests[i]!;
       for (let j = 0; j < tests.length; j++, k++) {
         if ((tests[j]!(f) ? 1 : 0) !== matched[k]) {
@@ -721,7 +716,6 @@ function isSeen(state: SubscriberState, ids: Set<string> | undefined, id: string
 }
 
 const NOTHING_ROLLED: ReadonlySet<string> = new Set();
-const MS_PER_DAY = 86_400_000;
 
 function rejected(state: SubscriberState, issues: readonly Issue[], memo: Memo | null): Decided {
   return { outcome: 'rejected', state, actions: NO_ACTIONS, issues, memo };

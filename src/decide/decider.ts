@@ -21,7 +21,7 @@ import {
 } from '../ledger/facts.js';
 import { RuleGroupEvaluator } from '../rules/engine.js';
 import { CompiledRuleGroup, compileCondition, type CompiledCondition } from '../rules/conditions.js';
-import { reconcile, type Evaluation } from '../reconcile/reconcile.js';
+import { reconcile, ruleKey, type Evaluation } from '../reconcile/reconcile.js';
 import { buildActions } from '../explain/actions.js';
 import { previousWindow, type BillingWindow } from '../window/index.js';
 import { cloneState } from './clone.js';
@@ -189,7 +189,7 @@ export class Decider {
     this.#isNotice = Uint8Array.from(ordered, ({ rule }) =>
       rule.event.type === 'block' || rule.event.type === 'throttle' ? 0 : 1,
     );
-    this.#noticeKeys = ordered.map(({ rule, capId }) => `${capId}|${rule.name}`);
+    this.#noticeKeys = ordered.map(({ rule, capId }) => ruleKey(capId, rule));
     this.#groupOf = Uint16Array.from(ordered, ({ group }) => group);
     const blank = {
       zone: 'home',

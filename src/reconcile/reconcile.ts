@@ -62,9 +62,15 @@ export interface CauseContext {
 
 const pairKey = (service: string, zone: string) => `${service}\u0000${zone}`;
 
-/** `capId|ruleName`, the key of a rule's notice and restriction, made once per rule and cap. */
+/**
+ * `capId|ruleName` (`''` for a rule without a cap), the key of a rule's notice and restriction, made once
+ * per rule and cap.
+ *
+ * @example
+ * delete draft.notices[ruleKey('bill', rule)];
+ */
 const ruleKeys = new WeakMap<LoadedRule, Map<string, string>>();
-function ruleKey(capId: string, rule: LoadedRule): string {
+export function ruleKey(capId: string, rule: LoadedRule): string {
   let byCap = ruleKeys.get(rule);
   if (byCap === undefined) ruleKeys.set(rule, (byCap = new Map()));
   let key = byCap.get(capId);

@@ -37,7 +37,7 @@ export function setOwn<V>(record: Record<string, V>, key: string, value: V): V {
  * batch, about 2 KB each, slowing every later property added to any object.
  *
  * @example
- * const seen = dictionary<number>(); seen['e1'] = 1;
+ * const disputes = dictionary<DisputeRecord>(); setOwn(disputes, 'case-17', record);
  */
 export function dictionary<V>(): Record<string, V> {
   const record: Record<string, unknown> = { a: 0, b: 0 };
@@ -51,7 +51,7 @@ export function dictionary<V>(): Record<string, V> {
  * A copy of a record in dictionary mode (see `dictionary`), values copied with `copy`.
  *
  * @example
- * const seen = dictionaryOf(state.seen, (at) => at);
+ * const states = dictionaryOf(initial, (state) => state);
  */
 export function dictionaryOf<V>(
   record: Readonly<Record<string, V>>,

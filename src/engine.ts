@@ -153,7 +153,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
   // states are values, and a returned state must not be changed. (A symbol rather than a WeakMap: tables
   // of weak references with a live entry per subscriber make every garbage collection slower.)
   const mark = Symbol('spendcap engine memo');
-  const fresh = freshMemo(policy);
+  const firstMemo = freshMemo(policy);
   const produced = {
     add(state: SubscriberState, memo: Memo | null): void {
       Object.defineProperty(state, mark, { value: memo, writable: true, configurable: true });
@@ -169,6 +169,13 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
   };
 
   function init(profile: SubscriberProfile): SubscriberState {
+    const state = newState(profile);
+    produced.add(state, reference ? null : firstMemo);
+    return state;
+  }
+
+  /** A new state for a profile, not yet marked as the engine's (`run` marks its states at the end). */
+  function newState(profile: SubscriberProfile): SubscriberState {
     let p = reference ? null : fastProfile(profile);
     if (p === null) {
       const parsed = SubscriberProfileSchema.safeParse(profile);
@@ -192,7 +199,6 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       notices: {},
       seen: { ids: [], at: [] },
     };
-    produced.add(state, reference ? null : fresh);
     return state;
   }
 
@@ -324,9 +330,9 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         if (stored !== undefined) entry = { state: stored, owned: false, memo: null, ids: null, hot: null };
         else if (profile !== undefined) {
           try {
-            const state = init(profile);
+            const state = reference ? init(profile) : newState(profile);
             entry = { state, owned: false, memo: null, ids: null, hot: null };
-            if (!reference) own(entry, state, produced.memo(state));
+            if (!reference) own(entry, state, firstMemo);
           } catch (error) {
             const issues = (error as InputError).issues ?? [];
             made[k] = {

@@ -21,7 +21,14 @@ import {
 } from './describe.js';
 import { actionId } from './ids.js';
 import { liftForScope, type LiftOptions } from './lift.js';
-import { formatDate, formatMoney, renderTemplate, resolveTemplateText, templateParts } from './template.js';
+import {
+  formatDate,
+  formatMoney,
+  kept,
+  renderTemplate,
+  resolveTemplateText,
+  templateParts,
+} from './template.js';
 import { getOwn } from '../schema/records.js';
 
 /** Built-in English texts for the notices that go with every restriction change. */
@@ -38,6 +45,28 @@ export interface BuildContext {
   readonly state: SubscriberState;
   readonly event: SpendEvent;
   readonly now: number;
+}
+
+/**
+ * What the actions of one evaluation share within a decision: one copy of its facts for their
+ * `because` (as a restriction and its notice already share their `because`, rather than each keeping a
+ * copy of twenty-odd facts), and the template values made so far (formatting money is the dear part,
+ * and most templates use only some of them).
+ */
+interface Shared {
+  facts: Facts | undefined;
+  readonly values: Map<string, string>;
+}
+
+/** The build context with the decision's shared parts, made once per `buildActions` call. */
+interface Building extends BuildContext {
+  readonly shared: Map<Evaluation, Shared>;
+}
+
+function sharedOf(context: Building, evaluation: Evaluation): Shared {
+  let shared = context.shared.get(evaluation);
+  if (shared === undefined) context.shared.set(evaluation, (shared = { facts: undefined, values: new Map() }));
+  return shared;
 }
 
 function describeContext(context: BuildContext, evaluation: Evaluation | undefined): DescribeContext {
@@ -65,7 +94,7 @@ function fillLink(policy: Policy, subscriberId: string, amount: number, id: stri
             : '';
     link += encodeURIComponent(value) + parts[i + 1]!;
   }
-  return link;
+  return kept(link);
 }
 
 /**
@@ -78,7 +107,20 @@ export function becauseOf(
   conditions: ConditionResult[],
   text: string,
 ): Because {
-  return { ruleName: rule.name, facts: { ...facts }, conditions, text };
+  return { ruleName: rule.name, facts: { ...facts }, conditions, text: kept(text) };
+}
+
+/** `because` for a rule of an evaluation, with the facts copy the evaluation's actions share. */
+function becauseOfEvaluation(
+  context: Building,
+  rule: LoadedRule,
+  evaluation: Evaluation,
+  conditions: ConditionResult[],
+  text: string,
+): Because {
+  const shared = sharedOf(context, evaluation);
+  const facts = (shared.facts ??= { ...evaluation.facts });
+  return { ruleName: rule.name, facts, conditions, text: kept(text) };
 }
 
 /**
@@ -147,13 +189,6 @@ function causeText(cause: UnblockCause, context: BuildContext): string {
   }
 }
 
-/**
- * The values every template of an evaluation shares, each made when a template first asks for it and
- * kept for the evaluation's other templates (formatting money is the dear part, and most templates use
- * only some of them).
- */
-const sharedValues = new WeakMap<Evaluation, Map<string, string>>();
-
 function sharedValue(context: BuildContext, evaluation: Evaluation, name: string): string | undefined {
   const f = evaluation.facts;
   const cap = evaluation.cap !== null;
@@ -187,13 +222,11 @@ function sharedValue(context: BuildContext, evaluation: Evaluation, name: string
 }
 
 function templateValues(
-  context: BuildContext,
+  context: Building,
   evaluation: Evaluation,
   extra: Record<string, string | (() => string)>,
 ): (name: string) => string | undefined {
-  let shared = sharedValues.get(evaluation);
-  if (shared === undefined) sharedValues.set(evaluation, (shared = new Map()));
-  const own = shared;
+  const own = sharedOf(context, evaluation).values;
   // The action's own values first (a function is called only when a template asks for that value),
   // then the shared ones; own entries only (no `toString` from a prototype).
   return (name) => {
@@ -236,13 +269,20 @@ function outstandingOf(evaluation: Evaluation): number {
  * const actions = buildActions(context, evaluations, reconcile(draft, evaluations, cause, now));
  */
 export function buildActions(
-  context: BuildContext,
+  given: BuildContext,
   evaluations: readonly Evaluation[],
   changes: Reconciled,
 ): Action[] {
   const out: Action[] = [];
   const { fired, lifted, imposed } = changes;
   if (fired.length === 0 && lifted.length === 0 && imposed.length === 0) return out;
+  const context: Building = {
+    policy: given.policy,
+    state: given.state,
+    event: given.event,
+    now: given.now,
+    shared: new Map(),
+  };
   for (const evaluation of evaluations) {
     const capId = evaluation.cap?.id ?? null;
     const mine = (x: { evaluation: Evaluation | undefined }) =>
@@ -274,11 +314,11 @@ function base(
   };
 }
 
-function noticeAction(context: BuildContext, { rule, evaluation }: Fired): Action {
+function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
   const dc = describeContext(context, evaluation);
   const conditions = explainCondition(rule.conditions, evaluation.facts);
   const reason = explainConditions(conditions, true, dc);
-  const because = (text: string) => becauseOf(rule, evaluation.facts, conditions, text);
+  const because = (text: string) => becauseOfEvaluation(context, rule, evaluation, conditions, text);
   const subscriberId = context.state.profile.subscriberId;
   const capId = evaluation.cap?.id ?? null;
   const window = evaluation.window;
@@ -375,7 +415,7 @@ function careSummary(context: BuildContext, evaluation: Evaluation, reason: stri
     );
   const subject =
     [capPart, ...disputes].filter((x) => x !== undefined).join('; ') || `noted because ${reason}`;
-  return `${state.profile.subscriberId}: ${subject}; ${restricted}; ${where}; ${offered}.`;
+  return kept(`${state.profile.subscriberId}: ${subject}; ${restricted}; ${where}; ${offered}.`);
 }
 
 function noticeId(
@@ -398,7 +438,7 @@ function noticeId(
 }
 
 function restrictionNotice(
-  context: BuildContext,
+  context: Building,
   id: string,
   evaluation: Evaluation | undefined,
   restriction: Restriction,
@@ -424,7 +464,7 @@ function restrictionNotice(
 }
 
 function imposeActions(
-  context: BuildContext,
+  context: Building,
   evaluations: readonly Evaluation[],
   { restriction, rule, evaluation }: Imposed,
 ): Action[] {
@@ -452,9 +492,10 @@ function imposeActions(
     link,
   );
   const howToLift = `${capitalize(liftClause)}.`;
-  const because = becauseOf(
+  const because = becauseOfEvaluation(
+    context,
     rule,
-    evaluation.facts,
+    evaluation,
     conditions,
     `${describeRestriction(restriction, context.policy)} because ${reason}; ${liftClause}.`,
   );
@@ -494,7 +535,7 @@ function imposeActions(
   return [action, notice];
 }
 
-function liftActions(context: BuildContext, lifted: Lifted): Action[] {
+function liftActions(context: Building, lifted: Lifted): Action[] {
   const { restriction, scope, cause, rule, evaluation } = lifted;
   const dc = describeContext(context, evaluation);
   const scopeText = describeScope(scope, context.policy);
@@ -507,8 +548,8 @@ function liftActions(context: BuildContext, lifted: Lifted): Action[] {
   const text = `${capitalize(scopeText)} is no longer ${restriction.kind === 'block' ? 'blocked' : 'slowed'} because ${why}${detail}.`;
   const because: Because =
     rule !== undefined && evaluation !== undefined && conditions !== undefined
-      ? becauseOf(rule, evaluation.facts, conditions, text)
-      : { ruleName: restriction.ruleId, facts: {}, conditions: [], text };
+      ? becauseOfEvaluation(context, rule, evaluation, conditions, text)
+      : { ruleName: restriction.ruleId, facts: {}, conditions: [], text: kept(text) };
   const window = evaluation?.window ?? '';
   const id = actionId({
     subscriberId: context.state.profile.subscriberId,

@@ -62,7 +62,18 @@ export function renderTemplate(
   // any: testing costs less than replacing.
   if (/\s[.,:;!?]/.test(out)) out = out.replace(/\s+([.,:;!?])/g, '$1');
   if (/\s\s/.test(out)) out = out.replace(/\s{2,}/g, ' ');
-  return out.trim();
+  return kept(out.trim());
+}
+
+/**
+ * `text` as one flat run of characters, for a string that outlives the call that built it. Text built
+ * by concatenation is a tree of pieces (a rope) in V8, several times the size of its characters; asking
+ * for a character makes V8 copy it into one piece, which is what the kept string then holds. Elsewhere
+ * it only reads a character.
+ */
+export function kept(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
 
 /** Template texts split at their placeholders: text, name, text, name, ..., text. */

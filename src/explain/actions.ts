@@ -65,7 +65,8 @@ interface Building extends BuildContext {
 
 function sharedOf(context: Building, evaluation: Evaluation): Shared {
   let shared = context.shared.get(evaluation);
-  if (shared === undefined) context.shared.set(evaluation, (shared = { facts: undefined, values: new Map() }));
+  if (shared === undefined)
+    context.shared.set(evaluation, (shared = { facts: undefined, values: new Map() }));
   return shared;
 }
 

@@ -251,8 +251,21 @@ function render(
   values: Record<string, string> | ((name: string) => string | undefined),
 ): string {
   const texts = templateKey === undefined ? undefined : context.policy.document.templates[templateKey];
-  const text = (texts === undefined ? undefined : resolveTemplateText(texts, locale(context))) ?? fallback;
+  const text = (texts === undefined ? undefined : textFor(texts, locale(context))) ?? fallback;
   return renderTemplate(text, values);
+}
+
+/** A template's text per locale, resolved once: a loaded policy's templates are frozen. */
+const resolvedTexts = new WeakMap<Readonly<Record<string, string>>, Map<string, string | undefined>>();
+
+function textFor(texts: Readonly<Record<string, string>>, locale: string): string | undefined {
+  let known = resolvedTexts.get(texts);
+  if (known === undefined) resolvedTexts.set(texts, (known = new Map()));
+  if (known.has(locale)) return known.get(locale);
+  const text = resolveTemplateText(texts, locale);
+  // Locales come from profiles: a bounded table, however many a feed brings.
+  if (Object.isFrozen(texts) && known.size < 256) known.set(locale, text);
+  return text;
 }
 
 /** Money owed on a cost cap; 0 for a quantity cap (payments lower only cost caps) or a capless rule. */
@@ -298,21 +311,6 @@ export function buildActions(
     for (const l of lifted) if (!evaluated.has(l.restriction.capId)) out.push(...liftActions(context, l));
   }
   return out;
-}
-
-function base(
-  context: BuildContext,
-  evaluation: Evaluation | undefined,
-  capId: string | null,
-  ruleId: string,
-) {
-  return {
-    subscriberId: context.state.profile.subscriberId,
-    at: context.event.at,
-    capId: capId ?? evaluation?.cap?.id ?? null,
-    ruleId,
-    causeEventId: context.event.id,
-  };
 }
 
 function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
@@ -451,17 +449,23 @@ function restrictionNotice(
   link: string | undefined,
 ): NotifyAction {
   const fullValues = evaluation === undefined ? values : templateValues(context, evaluation, values);
-  return {
+  // Field by field, in the order notices have always had (no spreads: this runs per action).
+  const notice: Record<string, unknown> = {
     kind: 'notify',
     id,
-    ...base(context, evaluation, restriction.capId, restriction.ruleId),
+    subscriberId: context.state.profile.subscriberId,
+    at: context.event.at,
+    capId: restriction.capId,
+    ruleId: restriction.ruleId,
+    causeEventId: context.event.id,
     channels: ['sms'],
     template: templateKey ?? `spendcap:${builtIn}`,
     message: render(context, templateKey, DEFAULT_NOTICES[builtIn], fullValues),
-    ...(link !== undefined ? { paymentLink: link } : {}),
-    scope: copyScope(scope),
-    because,
   };
+  if (link !== undefined) notice['paymentLink'] = link;
+  notice['scope'] = copyScope(scope);
+  notice['because'] = because;
+  return notice as NotifyAction;
 }
 
 function imposeActions(
@@ -500,27 +504,38 @@ function imposeActions(
     conditions,
     `${describeRestriction(restriction, context.policy)} because ${reason}; ${liftClause}.`,
   );
-  const common = base(context, evaluation, cap.id, rule.name);
+  const subscriberId = context.state.profile.subscriberId;
+  const at = context.event.at;
+  const causeEventId = context.event.id;
   const action: Action =
     restriction.kind === 'block'
-      ? { kind: 'block', id: restriction.actionId, ...common, scope: copyScope(restriction.scope), because }
+      ? {
+          kind: 'block',
+          id: restriction.actionId,
+          subscriberId,
+          at,
+          capId: cap.id,
+          ruleId: rule.name,
+          causeEventId,
+          scope: copyScope(restriction.scope),
+          because,
+        }
       : {
           kind: 'throttle',
           id: restriction.actionId,
-          ...common,
+          subscriberId,
+          at,
+          capId: cap.id,
+          ruleId: rule.name,
+          causeEventId,
           scope: copyScope(restriction.scope),
           kbps: restriction.kbps!,
           because,
         };
-  const values: Record<string, string> = {
-    scope: scopeText,
-    reason,
-    howToLift,
-    ...(link !== undefined ? { paymentLink: link } : {}),
-    ...(lift.payment !== undefined
-      ? { amount: formatMoney(lift.payment, context.policy.currency, locale(context)) }
-      : {}),
-  };
+  const values: Record<string, string> = { scope: scopeText, reason, howToLift };
+  if (link !== undefined) values['paymentLink'] = link;
+  if (lift.payment !== undefined)
+    values['amount'] = formatMoney(lift.payment, context.policy.currency, locale(context));
   const notice = restrictionNotice(
     context,
     id,
@@ -564,7 +579,11 @@ function liftActions(context: Building, lifted: Lifted): Action[] {
   const action: Action = {
     kind: 'unblock',
     id,
-    ...base(context, evaluation, restriction.capId, restriction.ruleId),
+    subscriberId: context.state.profile.subscriberId,
+    at: context.event.at,
+    capId: restriction.capId,
+    ruleId: restriction.ruleId,
+    causeEventId: context.event.id,
     scope: copyScope(scope),
     cause,
     lifts: restriction.kind,

@@ -122,16 +122,25 @@ export function explainConditions(
  * describeScope([{ service: 'data', zone: 'eu' }, { service: 'data', zone: 'world' }], policy);
  */
 export function describeScope(scope: Scope, policy: Policy): string {
-  // A restriction's scope is one array for its life, described for its action, its notice, its `because`
-  // and every care note while it holds: once per array is enough.
+  // A policy's rules restrict few distinct scopes, described for every action, notice, `because` and
+  // care note: each is worded once per policy, found by its pairs (a table per scope array would add an
+  // entry for every restriction ever imposed).
   let known = scopeTexts.get(policy);
-  if (known === undefined) scopeTexts.set(policy, (known = new WeakMap()));
-  let text = known.get(scope);
-  if (text === undefined) known.set(scope, (text = scopeText(scope, policy)));
+  if (known === undefined) scopeTexts.set(policy, (known = new Map()));
+  let key = '';
+  for (const pair of scope) key += `${pair.service}\u0000${pair.zone}\u0001`;
+  let text = known.get(key);
+  if (text === undefined) {
+    text = scopeText(scope, policy);
+    if (known.size >= MAX_SCOPE_TEXTS) known.clear();
+    known.set(key, text);
+  }
   return text;
 }
 
-const scopeTexts = new WeakMap<Policy, WeakMap<Scope, string>>();
+const scopeTexts = new WeakMap<Policy, Map<string, string>>();
+/** Bounds the table for a policy whose restrictions have many scopes (per-service zone lists). */
+const MAX_SCOPE_TEXTS = 1000;
 
 function scopeText(scope: Scope, policy: Policy): string {
   const byService = new Map<string, string[]>();

@@ -73,12 +73,22 @@ export function liftOptions(
   const windowEnd = ask(fresh) ? undefined : totals.end;
   const optIn = facts.optedIn === false && !ask({ optedIn: true });
   const returnHome = facts.roaming === true && !ask({ zone: 'home', roaming: false, country: homeCountry });
-  return {
-    ...(payment !== undefined && payment > 0 ? { payment } : {}),
-    optIn,
-    ...(windowEnd !== undefined ? { windowEnd } : {}),
-    returnHome,
-  };
+  return liftOf(payment !== undefined && payment > 0 ? payment : undefined, optIn, windowEnd, returnHome);
+}
+
+/** Lift options with their keys in one order, the optional ones only when set (no spreads: per action). */
+function liftOf(
+  payment: number | undefined,
+  optIn: boolean,
+  windowEnd: number | undefined,
+  returnHome: boolean,
+): LiftOptions {
+  if (payment !== undefined) {
+    return windowEnd !== undefined
+      ? { payment, optIn, windowEnd, returnHome }
+      : { payment, optIn, returnHome };
+  }
+  return windowEnd !== undefined ? { optIn, windowEnd, returnHome } : { optIn, returnHome };
 }
 
 /**
@@ -108,17 +118,19 @@ export function liftForScope(
     if (cap === undefined || rule === undefined || totals == null) continue;
     lifts.push(liftOptions(rule, cap, totals, factsOf(cap), state.profile.homeCountry));
   }
-  const every = (test: (l: LiftOptions) => boolean) => lifts.length > 0 && lifts.every(test);
-  const payment = every((l) => l.payment !== undefined)
-    ? Math.max(...lifts.map((l) => l.payment!))
-    : undefined;
-  const windowEnd = every((l) => l.windowEnd !== undefined)
-    ? Math.max(...lifts.map((l) => l.windowEnd!))
-    : undefined;
-  return {
-    ...(payment !== undefined ? { payment } : {}),
-    optIn: every((l) => l.optIn),
-    ...(windowEnd !== undefined ? { windowEnd } : {}),
-    returnHome: every((l) => l.returnHome),
-  };
+  if (lifts.length === 1) return lifts[0]!;
+  // What ends all of them: the largest payment and the latest window end, if every one has one.
+  let payment: number | undefined = 0;
+  let windowEnd: number | undefined = 0;
+  let optIn = lifts.length > 0;
+  let returnHome = lifts.length > 0;
+  for (const l of lifts) {
+    payment = payment === undefined || l.payment === undefined ? undefined : Math.max(payment, l.payment);
+    windowEnd =
+      windowEnd === undefined || l.windowEnd === undefined ? undefined : Math.max(windowEnd, l.windowEnd);
+    optIn &&= l.optIn;
+    returnHome &&= l.returnHome;
+  }
+  if (lifts.length === 0) payment = windowEnd = undefined;
+  return liftOf(payment, optIn, windowEnd, returnHome);
 }

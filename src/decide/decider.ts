@@ -130,6 +130,12 @@ export const FOLDED_APPLIED = 1;
 export const FOLDED_DUPLICATE = 2;
 
 /** The actions of a decision without any (one frozen array, not one per event). */
+/** The evaluation of a cap's rules (null: of the rules without a cap). */
+function evaluationOf(evaluations: readonly Evaluation[], cap: LoadedCap | null): Evaluation {
+  for (const e of evaluations) if (e.cap === cap) return e;
+  throw new Error(`no evaluation for cap ${cap === null ? '(none)' : cap.id}`);
+}
+
 export const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 
 const isPending = (x: Decided | Pending): x is Pending => 'applied' in x;
@@ -673,25 +679,32 @@ export class Decider {
     kept?: Memo,
   ): Memo {
     const caps = this.policy.caps;
-    const matched = new Array<number>(this.#ruleCount).fill(0);
-    const suppressed = new Array<number>(caps.length).fill(0);
-    const windows: string[] = new Array<string>(caps.length + (this.#caplessTests.length > 0 ? 1 : 0));
+    const capless = this.#caplessTests.length > 0;
+    let matched: number[];
+    let suppressed: readonly number[];
+    let windows: string[];
     let k = 0;
-    const byCap = new Map(evaluations.map((e) => [e.cap, e]));
-    caps.forEach((cap: LoadedCap, i) => {
-      if (kept !== undefined) {
-        windows[i] = kept.windows[i]!;
-        suppressed[i] = kept.suppressed[i]!;
-        for (let j = 0; j < cap.rules.length; j++, k++) matched[k] = kept.matched[k]!;
-        return;
+    if (kept !== undefined) {
+      // The caps' part as kept (memo arrays are never changed in place: shared, or copied to change).
+      matched = kept.matched.slice();
+      suppressed = kept.suppressed;
+      windows = kept.windows.slice();
+      k = this.#ruleCount - this.#caplessTests.length;
+    } else {
+      matched = new Array<number>(this.#ruleCount).fill(0);
+      const off = new Array<number>(caps.length).fill(0);
+      suppressed = off;
+      windows = new Array<string>(caps.length + (capless ? 1 : 0));
+      for (let i = 0; i < caps.length; i++) {
+        const cap = caps[i]!;
+        const e = evaluationOf(evaluations, cap);
+        windows[i] = e.matched.size > 0 ? e.window : '';
+        off[i] = e.facts.agentOverride === true ? 1 : 0;
+        for (const rule of cap.rules) matched[k++] = e.matched.has(rule.name) ? 1 : 0;
       }
-      const e = byCap.get(cap)!;
-      windows[i] = e.matched.size > 0 ? e.window : '';
-      suppressed[i] = e.facts.agentOverride === true ? 1 : 0;
-      for (const rule of cap.rules) matched[k++] = e.matched.has(rule.name) ? 1 : 0;
-    });
-    if (this.#caplessTests.length > 0) {
-      const e = byCap.get(null)!;
+    }
+    if (capless) {
+      const e = evaluationOf(evaluations, null);
       windows[caps.length] = e.matched.size > 0 ? e.window : '';
       for (const rule of this.policy.caplessRules) matched[k++] = e.matched.has(rule.name) ? 1 : 0;
     }

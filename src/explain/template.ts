@@ -154,7 +154,8 @@ export function dateFormatter(locale: string, timeZone: string): Intl.DateTimeFo
   return f;
 }
 
-const dateTexts = new Map<string, string>();
+/** Dates already formatted, per locale and time zone (window ends repeat). */
+const dateTexts = new Map<string, Map<string, Map<number, string>>>();
 const MAX_DATE_TEXTS = 20_000;
 
 /**
@@ -165,14 +166,36 @@ const MAX_DATE_TEXTS = 20_000;
  * formatDate(Date.parse('2026-12-01T00:00:00Z'), 'en', 'UTC'); // 'Dec 1, 2026'
  */
 export function formatDate(instant: number, locale: string, timeZone: string): string {
-  const key = `${locale}|${timeZone}|${instant}`;
-  let text = dateTexts.get(key);
+  const texts = tableOf(dateTexts, locale, timeZone);
+  let text = texts.get(instant);
   if (text === undefined) {
     text = dateFormatter(locale, timeZone).format(instant);
-    if (dateTexts.size >= MAX_DATE_TEXTS) dateTexts.clear();
-    dateTexts.set(key, text);
+    if (texts.size >= MAX_DATE_TEXTS) texts.clear();
+    texts.set(instant, text);
   }
   return text;
+}
+
+/**
+ * The table of texts kept for a pair of keys (locale and currency or time zone), found without
+ * building a key string for every call. Both levels are bounded.
+ */
+function tableOf(
+  tables: Map<string, Map<string, Map<number, string>>>,
+  first: string,
+  second: string,
+): Map<number, string> {
+  let inner = tables.get(first);
+  if (inner === undefined) {
+    if (tables.size >= MAX_FORMATTERS) tables.clear();
+    tables.set(first, (inner = new Map()));
+  }
+  let texts = inner.get(second);
+  if (texts === undefined) {
+    if (inner.size >= MAX_FORMATTERS) inner.clear();
+    inner.set(second, (texts = new Map()));
+  }
+  return texts;
 }
 
 /**
@@ -241,13 +264,7 @@ export function toDecimalString(minor: number, digits: number): string {
  * formatMoney(150000, 'PLN', 'pl-PL'); // '1500,00 zł'
  */
 export function formatMoney(minor: number, currency: string, locale: string): string {
-  const key = `${locale}|${currency}`;
-  let texts = moneyTexts.get(key);
-  if (texts === undefined) {
-    if (moneyTexts.size >= MAX_FORMATTERS) moneyTexts.clear();
-    texts = new Map();
-    moneyTexts.set(key, texts);
-  }
+  const texts = tableOf(moneyTexts, locale, currency);
   let text = texts.get(minor);
   if (text === undefined) {
     const digits = minorDigits(currency);
@@ -268,5 +285,5 @@ export function formatMoney(minor: number, currency: string, locale: string): st
 const EXACT_MINOR = 2 ** 31;
 
 /** Amounts already formatted per locale and currency (limits and prices repeat), cleared past a size. */
-const moneyTexts = new Map<string, Map<number, string>>();
+const moneyTexts = new Map<string, Map<string, Map<number, string>>>();
 const MAX_MONEY_TEXTS = 20_000;

@@ -48,13 +48,10 @@ export interface BuildContext {
 }
 
 /**
- * What the actions of one evaluation share within a decision: one copy of its facts for their
- * `because` (as a restriction and its notice already share their `because`, rather than each keeping a
- * copy of twenty-odd facts), and the template values made so far (formatting money is the dear part,
- * and most templates use only some of them).
+ * What the actions of one evaluation share within a decision: the template values made so far
+ * (formatting money is the dear part, and most templates use only some of them).
  */
 interface Shared {
-  facts: Facts | undefined;
   readonly values: Map<string, string>;
 }
 
@@ -65,8 +62,7 @@ interface Building extends BuildContext {
 
 function sharedOf(context: Building, evaluation: Evaluation): Shared {
   let shared = context.shared.get(evaluation);
-  if (shared === undefined)
-    context.shared.set(evaluation, (shared = { facts: undefined, values: new Map() }));
+  if (shared === undefined) context.shared.set(evaluation, (shared = { values: new Map() }));
   return shared;
 }
 
@@ -111,17 +107,19 @@ export function becauseOf(
   return { ruleName: rule.name, facts: { ...facts }, conditions, text: kept(text) };
 }
 
-/** `because` for a rule of an evaluation, with the facts copy the evaluation's actions share. */
+/**
+ * `because` for a rule of an evaluation. It holds the evaluation's own facts, which the actions of
+ * that evaluation share (as a restriction and its notice share their `because`) rather than each
+ * keeping a copy of twenty-odd facts: an evaluation's facts are made for it alone and nothing changes
+ * them after it (the lift analysis asks its what-if questions of a copy).
+ */
 function becauseOfEvaluation(
-  context: Building,
   rule: LoadedRule,
   evaluation: Evaluation,
   conditions: ConditionResult[],
   text: string,
 ): Because {
-  const shared = sharedOf(context, evaluation);
-  const facts = (shared.facts ??= { ...evaluation.facts });
-  return { ruleName: rule.name, facts, conditions, text: kept(text) };
+  return { ruleName: rule.name, facts: evaluation.facts, conditions, text: kept(text) };
 }
 
 /**
@@ -317,7 +315,7 @@ function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
   const dc = describeContext(context, evaluation);
   const conditions = explainCondition(rule.conditions, evaluation.facts);
   const reason = explainConditions(conditions, true, dc);
-  const because = (text: string) => becauseOfEvaluation(context, rule, evaluation, conditions, text);
+  const because = (text: string) => becauseOfEvaluation(rule, evaluation, conditions, text);
   const subscriberId = context.state.profile.subscriberId;
   const capId = evaluation.cap?.id ?? null;
   const window = evaluation.window;
@@ -498,7 +496,6 @@ function imposeActions(
   );
   const howToLift = `${capitalize(liftClause)}.`;
   const because = becauseOfEvaluation(
-    context,
     rule,
     evaluation,
     conditions,
@@ -564,7 +561,7 @@ function liftActions(context: Building, lifted: Lifted): Action[] {
   const text = `${capitalize(scopeText)} is no longer ${restriction.kind === 'block' ? 'blocked' : 'slowed'} because ${why}${detail}.`;
   const because: Because =
     rule !== undefined && evaluation !== undefined && conditions !== undefined
-      ? becauseOfEvaluation(context, rule, evaluation, conditions, text)
+      ? becauseOfEvaluation(rule, evaluation, conditions, text)
       : { ruleName: restriction.ruleId, facts: {}, conditions: [], text: kept(text) };
   const window = evaluation?.window ?? '';
   const id = actionId({

@@ -271,14 +271,150 @@ export function formatMoney(minor: number, currency: string, locale: string): st
     // Intl formats a decimal string exactly; a float could round a large amount. Below 2^31 minor
     // units the float is within a billionth of a minor unit of the amount, which rounding to the
     // currency's digits undoes exactly, and formatting a number costs less (a test holds the two equal).
+    // Below that, the locale's pattern learnt from Intl costs less again, where it has been proved.
+    const pattern = minor > -EXACT_MINOR && minor < EXACT_MINOR ? moneyPattern(locale, currency) : null;
     text =
-      minor > -EXACT_MINOR && minor < EXACT_MINOR
-        ? formatter(locale, currency).format(minor / 10 ** digits)
-        : formatter(locale, currency).format(toDecimalString(minor, digits) as unknown as number);
+      pattern !== null
+        ? applyPattern(pattern, minor)
+        : minor > -EXACT_MINOR && minor < EXACT_MINOR
+          ? formatter(locale, currency).format(minor / 10 ** digits)
+          : formatter(locale, currency).format(toDecimalString(minor, digits) as unknown as number);
     if (texts.size >= MAX_MONEY_TEXTS) texts.clear();
     texts.set(minor, text);
   }
   return text;
+}
+
+/**
+ * How a locale writes money in a currency, learnt from `Intl.NumberFormat#formatToParts`: the text
+ * before and after the number (currency sign, minus sign, spaces), the group and decimal separators,
+ * the group sizes and the minimum grouping digits. Intl takes about a microsecond per amount; the
+ * pattern a tenth of that. A pattern is used only after it has given Intl's text for every amount in
+ * a proof set (every digit count up to 2^31, both signs); a locale it cannot describe (other digits,
+ * an unusual shape) keeps Intl.
+ */
+interface MoneyPattern {
+  readonly digits: number;
+  readonly scale: number;
+  readonly positive: readonly [string, string];
+  readonly negative: readonly [string, string];
+  readonly group: string;
+  readonly decimal: string;
+  readonly primary: number;
+  readonly secondary: number;
+  readonly minGrouping: number;
+}
+
+const moneyPatterns = new Map<string, Map<string, MoneyPattern | null>>();
+
+function moneyPattern(locale: string, currency: string): MoneyPattern | null {
+  let inner = moneyPatterns.get(locale);
+  if (inner === undefined) {
+    if (moneyPatterns.size >= MAX_FORMATTERS) moneyPatterns.clear();
+    moneyPatterns.set(locale, (inner = new Map()));
+  }
+  let pattern = inner.get(currency);
+  if (pattern === undefined) {
+    if (inner.size >= MAX_FORMATTERS) inner.clear();
+    pattern = learnPattern(formatter(locale, currency), minorDigits(currency));
+    inner.set(currency, pattern);
+  }
+  return pattern;
+}
+
+/** The affixes and number parts of one formatted amount, or null for a shape the pattern cannot hold. */
+function partsOf(
+  format: Intl.NumberFormat,
+  value: number,
+): { affixes: [string, string]; integers: string[]; group: string; decimal: string } | null {
+  let before = '';
+  let after = '';
+  let inNumber = false;
+  let done = false;
+  const integers: string[] = [];
+  let group = '';
+  let decimal = '';
+  for (const part of format.formatToParts(value)) {
+    const number =
+      part.type === 'integer' || part.type === 'group' || part.type === 'decimal' || part.type === 'fraction';
+    if (number) {
+      if (done) return null;
+      inNumber = true;
+      if (part.type === 'integer') {
+        if (!/^[0-9]+$/.test(part.value)) return null;
+        integers.push(part.value);
+      } else if (part.type === 'group') group = part.value;
+      else if (part.type === 'decimal') decimal = part.value;
+      else if (!/^[0-9]+$/.test(part.value)) return null;
+    } else if (inNumber) {
+      done = true;
+      after += part.value;
+    } else before += part.value;
+  }
+  return { affixes: [before, after], integers, group, decimal };
+}
+
+function learnPattern(format: Intl.NumberFormat, digits: number): MoneyPattern | null {
+  const scale = 10 ** digits;
+  const wide = partsOf(format, 1234567890);
+  const negative = partsOf(format, -1234567890);
+  if (wide === null || negative === null || wide.integers.length < 2) return null;
+  const sizes = wide.integers.map((g) => g.length);
+  const primary = sizes[sizes.length - 1]!;
+  const secondary = sizes.length > 2 ? sizes[sizes.length - 2]! : primary;
+  let minGrouping = 0;
+  for (let length = primary + 1; length <= primary + 3 && minGrouping === 0; length++) {
+    const parts = partsOf(format, 10 ** (length - 1));
+    if (parts === null) return null;
+    if (parts.integers.length > 1) minGrouping = length - primary;
+  }
+  if (minGrouping === 0) return null;
+  const pattern: MoneyPattern = {
+    digits,
+    scale,
+    positive: wide.affixes,
+    negative: negative.affixes,
+    group: wide.group,
+    decimal: digits > 0 ? partsOf(format, 1.5)?.decimal || wide.decimal : '',
+    primary,
+    secondary,
+    minGrouping,
+  };
+  if (digits > 0 && pattern.decimal === '') return null;
+  // The proof: every digit count, both signs, fractions with and without zeros, against Intl.
+  for (let length = 1; length <= 10; length++) {
+    for (const lead of [1, 9]) {
+      const base = lead * 10 ** (length - 1);
+      for (const minor of [base, base + 7, Math.min(EXACT_MINOR - 1, base * 10 - 1)]) {
+        if (minor >= EXACT_MINOR) continue;
+        for (const signed of [minor, -minor]) {
+          if (applyPattern(pattern, signed) !== format.format(signed / scale)) return null;
+        }
+      }
+    }
+  }
+  if (applyPattern(pattern, 0) !== format.format(0)) return null;
+  return pattern;
+}
+
+/** An amount of minor units (below 2^31 in size) written with a proved pattern. */
+function applyPattern(p: MoneyPattern, minor: number): string {
+  const negative = minor < 0;
+  const size = negative ? -minor : minor;
+  const whole = String(Math.floor(size / p.scale));
+  let number: string;
+  if (whole.length - p.primary >= p.minGrouping) {
+    let end = whole.length - p.primary;
+    number = whole.slice(end);
+    while (end > 0) {
+      const start = Math.max(0, end - p.secondary);
+      number = whole.slice(start, end) + p.group + number;
+      end = start;
+    }
+  } else number = whole;
+  if (p.digits > 0) number += p.decimal + String(size % p.scale).padStart(p.digits, '0');
+  const [before, after] = negative ? p.negative : p.positive;
+  return before + number + after;
 }
 
 /** Below this many minor units (2^31) money is formatted from a float (see `formatMoney`). */

@@ -501,34 +501,20 @@ function imposeActions(
     conditions,
     `${describeRestriction(restriction, context.policy)} because ${reason}; ${liftClause}.`,
   );
-  const subscriberId = context.state.profile.subscriberId;
-  const at = context.event.at;
-  const causeEventId = context.event.id;
-  const action: Action =
-    restriction.kind === 'block'
-      ? {
-          kind: 'block',
-          id: restriction.actionId,
-          subscriberId,
-          at,
-          capId: cap.id,
-          ruleId: rule.name,
-          causeEventId,
-          scope: copyScope(restriction.scope),
-          because,
-        }
-      : {
-          kind: 'throttle',
-          id: restriction.actionId,
-          subscriberId,
-          at,
-          capId: cap.id,
-          ruleId: rule.name,
-          causeEventId,
-          scope: copyScope(restriction.scope),
-          kbps: restriction.kbps!,
-          because,
-        };
+  // Field by field, in the order these actions have always had (no spreads: this runs per action).
+  const built: Record<string, unknown> = {
+    kind: restriction.kind,
+    id: restriction.actionId,
+    subscriberId: context.state.profile.subscriberId,
+    at: context.event.at,
+    capId: cap.id,
+    ruleId: rule.name,
+    causeEventId: context.event.id,
+    scope: copyScope(restriction.scope),
+  };
+  if (restriction.kind === 'throttle') built['kbps'] = restriction.kbps!;
+  built['because'] = because;
+  const action = built as Action;
   const values: Record<string, string> = { scope: scopeText, reason, howToLift };
   if (link !== undefined) values['paymentLink'] = link;
   if (lift.payment !== undefined)

@@ -180,16 +180,22 @@ export function formatDate(instant: number, locale: string, timeZone: string): s
  * The table of texts kept for a pair of keys (locale and currency or time zone), found without
  * building a key string for every call. Both levels are bounded.
  */
-function tableOf(
-  tables: Map<string, Map<string, Map<number, string>>>,
-  first: string,
-  second: string,
-): Map<number, string> {
+/** The inner table of a two-level table for `first`, made when missing; bounded. */
+function innerTable<V>(tables: Map<string, Map<string, V>>, first: string): Map<string, V> {
   let inner = tables.get(first);
   if (inner === undefined) {
     if (tables.size >= MAX_FORMATTERS) tables.clear();
     tables.set(first, (inner = new Map()));
   }
+  return inner;
+}
+
+function tableOf(
+  tables: Map<string, Map<string, Map<number, string>>>,
+  first: string,
+  second: string,
+): Map<number, string> {
+  const inner = innerTable(tables, first);
   let texts = inner.get(second);
   if (texts === undefined) {
     if (inner.size >= MAX_FORMATTERS) inner.clear();
@@ -308,11 +314,7 @@ interface MoneyPattern {
 const moneyPatterns = new Map<string, Map<string, MoneyPattern | null>>();
 
 function moneyPattern(locale: string, currency: string): MoneyPattern | null {
-  let inner = moneyPatterns.get(locale);
-  if (inner === undefined) {
-    if (moneyPatterns.size >= MAX_FORMATTERS) moneyPatterns.clear();
-    moneyPatterns.set(locale, (inner = new Map()));
-  }
+  const inner = innerTable(moneyPatterns, locale);
   let pattern = inner.get(currency);
   if (pattern === undefined) {
     if (inner.size >= MAX_FORMATTERS) inner.clear();

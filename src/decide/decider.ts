@@ -5,7 +5,14 @@ import type { SpendEvent } from '../schema/events.js';
 import type { Facts } from '../schema/facts.js';
 import type { SubscriberState, WindowTotals } from '../schema/state.js';
 import { getOwn } from '../schema/records.js';
-import { advanceClock, applyEvent, cycleAt, inCapScope, type Applied } from '../ledger/ledger.js';
+import {
+  NOTHING_ROLLED,
+  advanceClock,
+  applyEvent,
+  cycleAt,
+  inCapScope,
+  type Applied,
+} from '../ledger/ledger.js';
 import { checkEvent } from '../ledger/check-event.js';
 import {
   capFacts,
@@ -129,13 +136,13 @@ export interface Hot {
 export const FOLDED_APPLIED = 1;
 export const FOLDED_DUPLICATE = 2;
 
-/** The actions of a decision without any (one frozen array, not one per event). */
 /** The evaluation of a cap's rules (null: of the rules without a cap). */
 function evaluationOf(evaluations: readonly Evaluation[], cap: LoadedCap | null): Evaluation {
   for (const e of evaluations) if (e.cap === cap) return e;
   throw new Error(`no evaluation for cap ${cap === null ? '(none)' : cap.id}`);
 }
 
+/** The actions of a decision without any (one frozen array, not one per event). */
 export const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 
 const isPending = (x: Decided | Pending): x is Pending => 'applied' in x;
@@ -727,8 +734,6 @@ export class Decider {
 function isSeen(state: SubscriberState, ids: Set<string> | undefined, id: string): boolean {
   return ids !== undefined ? ids.has(id) : state.seen.ids.indexOf(id) !== -1;
 }
-
-const NOTHING_ROLLED: ReadonlySet<string> = new Set();
 
 function rejected(state: SubscriberState, issues: readonly Issue[], memo: Memo | null): Decided {
   return { outcome: 'rejected', state, actions: NO_ACTIONS, issues, memo };

@@ -3,11 +3,8 @@ import type { LoadedCap, LoadedRule, Policy } from '../policy/types.js';
 import type { Restriction, SubscriberState, WindowTotals } from '../schema/state.js';
 import { getOwn } from '../schema/records.js';
 import { compiledOf } from '../rules/conditions.js';
-import { moneyFacts, writeMoneyFacts } from '../ledger/facts.js';
+import { MONEY_FACTS, moneyFacts, writeMoneyFacts } from '../ledger/facts.js';
 import { spendOf } from '../ledger/ledger.js';
-
-/** The facts the payment search changes. */
-const MONEY_FACTS = ['spend', 'paid', 'outstanding', 'limit', 'usageRatio', 'remaining'] as const;
 
 /** The ways a restriction can end, found by asking the rule what-if questions. */
 export interface LiftOptions {
@@ -118,19 +115,17 @@ export function liftForScope(
     if (cap === undefined || rule === undefined || totals == null) continue;
     lifts.push(liftOptions(rule, cap, totals, factsOf(cap), state.profile.homeCountry));
   }
+  if (lifts.length === 0) return liftOf(undefined, false, undefined, false);
   if (lifts.length === 1) return lifts[0]!;
   // What ends all of them: the largest payment and the latest window end, if every one has one.
-  let payment: number | undefined = 0;
-  let windowEnd: number | undefined = 0;
-  let optIn = lifts.length > 0;
-  let returnHome = lifts.length > 0;
-  for (const l of lifts) {
+  let { payment, optIn, windowEnd, returnHome } = lifts[0]!;
+  for (let i = 1; i < lifts.length; i++) {
+    const l = lifts[i]!;
     payment = payment === undefined || l.payment === undefined ? undefined : Math.max(payment, l.payment);
     windowEnd =
       windowEnd === undefined || l.windowEnd === undefined ? undefined : Math.max(windowEnd, l.windowEnd);
     optIn &&= l.optIn;
     returnHome &&= l.returnHome;
   }
-  if (lifts.length === 0) payment = windowEnd = undefined;
   return liftOf(payment, optIn, windowEnd, returnHome);
 }

@@ -176,10 +176,6 @@ export function formatDate(instant: number, locale: string, timeZone: string): s
   return text;
 }
 
-/**
- * The table of texts kept for a pair of keys (locale and currency or time zone), found without
- * building a key string for every call. Both levels are bounded.
- */
 /** The inner table of a two-level table for `first`, made when missing; bounded. */
 function innerTable<V>(tables: Map<string, Map<string, V>>, first: string): Map<string, V> {
   let inner = tables.get(first);
@@ -190,6 +186,10 @@ function innerTable<V>(tables: Map<string, Map<string, V>>, first: string): Map<
   return inner;
 }
 
+/**
+ * The table of texts kept for a pair of keys (locale and currency or time zone), found without
+ * building a key string for every call. Both levels are bounded.
+ */
 function tableOf(
   tables: Map<string, Map<string, Map<number, string>>>,
   first: string,
@@ -278,13 +278,14 @@ export function formatMoney(minor: number, currency: string, locale: string): st
     // units the float is within a billionth of a minor unit of the amount, which rounding to the
     // currency's digits undoes exactly, and formatting a number costs less (a test holds the two equal).
     // Below that, the locale's pattern learnt from Intl costs less again, where it has been proved.
-    const pattern = minor > -EXACT_MINOR && minor < EXACT_MINOR ? moneyPattern(locale, currency) : null;
+    const small = minor > -EXACT_MINOR && minor < EXACT_MINOR;
+    const pattern = small ? moneyPattern(locale, currency) : null;
     text =
       pattern !== null
         ? applyPattern(pattern, minor)
-        : minor > -EXACT_MINOR && minor < EXACT_MINOR
-          ? formatter(locale, currency).format(minor / 10 ** digits)
-          : formatter(locale, currency).format(toDecimalString(minor, digits) as unknown as number);
+        : formatter(locale, currency).format(
+            small ? minor / 10 ** digits : (toDecimalString(minor, digits) as unknown as number),
+          );
     if (texts.size >= MAX_MONEY_TEXTS) texts.clear();
     texts.set(minor, text);
   }

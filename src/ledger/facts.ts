@@ -179,7 +179,10 @@ export function subscriberFacts(state: SubscriberState, context: EventContext, n
 }
 
 /** The money facts of a cap. */
-type MoneyFacts = Pick<Facts, 'spend' | 'paid' | 'outstanding' | 'limit' | 'usageRatio' | 'remaining'>;
+type MoneyFacts = Pick<Facts, (typeof MONEY_FACTS)[number]>;
+
+/** The facts `writeMoneyFacts` writes (the lift analysis's payment search changes only these). */
+export const MONEY_FACTS = ['spend', 'paid', 'outstanding', 'limit', 'usageRatio', 'remaining'] as const;
 
 /**
  * Writes the money facts of a cap from its window's totals into `into`, with `extraPaid` more paid

@@ -48,7 +48,7 @@ export function horizonOf(state: SubscriberState): number | null {
   return previousWindow(cycleAt(state, state.clock), timeZone, cycleAnchorDay).start;
 }
 
-const NOTHING_ROLLED: ReadonlySet<string> = new Set();
+export const NOTHING_ROLLED: ReadonlySet<string> = new Set();
 
 /**
  * Moves the clock to `now`, rolling every cap's window that `now` has left: the current window becomes

@@ -315,11 +315,8 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     const queueSubscribers = order === null ? subscriberIds : gather(subscriberIds, order);
     const queueIds = order === null ? eventIds : gather(eventIds, order);
     const made = order === null ? decisions : new Array<BatchDecision>(n);
-    let touched = 0;
     for (let k = 0; k < n; k++) {
       const position = order === null ? k : order[k]!;
-      // Read an event a few places ahead, so that fetching it from memory overlaps this one's work.
-      if (order !== null && k + AHEAD < n) touched += touch(queue[k + AHEAD]);
       const input = queue[k];
       const subscriberId = queueSubscribers[k]!;
       const eventId = queueIds[k]!;
@@ -386,7 +383,6 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
             }
           : { eventId, subscriberId, outcome: decision.outcome, actions: decision.actions };
     }
-    sink.touched = touched;
     if (order !== null) for (let k = 0; k < n; k++) decisions[order[k]!] = made[k]!;
     // Keyed by subscriber id, data: a dictionary-mode record (see `dictionary`).
     const states = dictionaryOf(initial, (state) => state);
@@ -558,24 +554,6 @@ function groupBySubscriber(subscriberIds: readonly (string | null)[]): Int32Arra
 
 /** From how many applied ids `run` keeps a set of them beside a state (below, a search is cheaper). */
 const INDEX_IDS_FROM = 32;
-
-/** How many events ahead `run` reads the next ones (found by measuring W1: 6 and 32 do worse). */
-const AHEAD = 16;
-/** Where `run` leaves what it read ahead, so the reads are not optimised away. */
-const sink = { touched: 0 };
-
-/** Reads the parts of an event that deciding it reads first (its object, `at` and `id`). */
-function touch(input: unknown): number {
-  if (input === null || typeof input !== 'object') return 0;
-  try {
-    const record = input as Record<string, unknown>;
-    const at = record['at'];
-    const id = record['id'];
-    return (typeof at === 'string' ? at.charCodeAt(0) : 0) + (typeof id === 'string' ? id.length : 0);
-  } catch {
-    return 0; // an unreadable event is rejected when its turn comes
-  }
-}
 
 /** `list` in the order of `order`. */
 function gather<T>(list: readonly T[], order: Int32Array): T[] {

@@ -41,22 +41,15 @@ function feed(h: Hash, text: string): void {
 const hexOf = (h: Hash): string => hex8(h[1]) + hex8(h[0]);
 
 /**
- * Feeds `text` as JSON.stringify writes it, quotes included: in one pass when it has nothing to escape
- * (the hash is written only at the end, so a text that has starts again from the same state).
+ * Feeds the code units of `text` into the hash when JSON.stringify writes them as they are (nothing to
+ * escape) and says so; leaves the hash as it was and says not otherwise.
  */
-function feedJsonString(h: Hash, text: string): void {
+function feedPlain(h: Hash, text: string): boolean {
   let lo = h[0];
   let hi = h[1];
-  for (let i = -1; i <= text.length; i++) {
-    const c = i === -1 || i === text.length ? 0x22 : text.charCodeAt(i);
-    if (
-      i !== -1 &&
-      i !== text.length &&
-      (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff))
-    ) {
-      feed(h, JSON.stringify(text));
-      return;
-    }
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
     lo = (lo ^ c) >>> 0;
     const carry = ((lo >>> 16) * PRIME_LOW + (((lo & 0xffff) * PRIME_LOW) >>> 16)) >>> 16;
     hi = (Math.imul(hi, PRIME_LOW) + carry + (lo << 8)) >>> 0;
@@ -64,6 +57,20 @@ function feedJsonString(h: Hash, text: string): void {
   }
   h[0] = lo;
   h[1] = hi;
+  return true;
+}
+
+/** Feeds `text` as JSON.stringify writes it, quotes included: in one pass when it has nothing to escape. */
+function feedJsonString(h: Hash, text: string): void {
+  const lo = h[0];
+  const hi = h[1];
+  feed(h, '"');
+  if (feedPlain(h, text)) feed(h, '"');
+  else {
+    h[0] = lo;
+    h[1] = hi;
+    feed(h, JSON.stringify(text));
+  }
 }
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');

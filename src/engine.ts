@@ -315,12 +315,20 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     const queueSubscribers = order === null ? subscriberIds : gather(subscriberIds, order);
     const queueIds = order === null ? eventIds : gather(eventIds, order);
     const made = order === null ? decisions : new Array<BatchDecision>(n);
+    // The entry of the event before (grouped, the next event is mostly the same subscriber's).
+    let lastId: string | null = null;
+    let lastEntry: Entry | undefined;
     for (let k = 0; k < n; k++) {
       const position = order === null ? k : order[k]!;
       const input = queue[k];
       const subscriberId = queueSubscribers[k]!;
       const eventId = queueIds[k]!;
-      let entry = subscriberId === null ? undefined : entries.get(subscriberId);
+      let entry =
+        subscriberId === null
+          ? undefined
+          : subscriberId === lastId
+            ? lastEntry
+            : entries.get(subscriberId);
       if (entry === undefined && subscriberId !== null) {
         const stored = getOwn(initial, subscriberId);
         const profile = profileById.get(subscriberId);
@@ -344,6 +352,8 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         }
         if (entry !== undefined) entries.set(subscriberId, entry);
       }
+      lastId = subscriberId;
+      lastEntry = entry;
       if (entry === undefined) {
         const message =
           subscriberId === null ? "missing 'subscriberId'" : `no profile for subscriber '${subscriberId}'`;
@@ -415,8 +425,10 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       let hot = entry.hot;
       if (hot === undefined) hot = entry.hot = decider.hotOf(state, entry.memo);
       const folded = hot === null ? null : decider.fold(state, ids, hot, event, instant.at);
-      if (folded === FOLDED_APPLIED)
+      if (folded === FOLDED_APPLIED) {
+        entry.memo = hot!.memo; // a notice may have re-armed
         return { eventId, subscriberId, outcome: 'applied', actions: NO_ACTIONS };
+      }
       if (folded === FOLDED_DUPLICATE)
         return { eventId, subscriberId, outcome: 'duplicate', actions: NO_ACTIONS };
       const decided =

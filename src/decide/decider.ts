@@ -120,7 +120,8 @@ type Evaluator = (facts: Facts) => Set<string> | Promise<Set<string>>;
  * in all of them without rolling any, and the open disputes' facts.
  */
 export interface Hot {
-  readonly memo: Memo;
+  /** The memo the view was built from, or the one a re-arm on the fast path made from it. */
+  memo: Memo;
   readonly cycle: BillingWindow;
   /** Per cap (policy order): the state's totals of its current window. */
   readonly cur: readonly WindowTotals[];
@@ -466,8 +467,9 @@ export class Decider {
    * `run`'s fast path: a usage, location, payment or tick that lands in the current window of every cap,
    * is not late and leaves no window, applied in place exactly as `prepare` and `applyEvent` would apply
    * it. Returns null, having changed nothing, for any other event (the general path decides it);
-   * FOLDED_DUPLICATE for an id applied before; FOLDED_APPLIED when no rule's result changed (no action,
-   * no note, the memo as it was); otherwise what remains to evaluate, the event applied.
+   * FOLDED_DUPLICATE for an id applied before; FOLDED_APPLIED when no rule's result changed but for
+   * notices re-arming (no action, no note; `hot.memo` is then the memo to keep); otherwise what remains
+   * to evaluate, the event applied.
    */
   fold(
     state: SubscriberState,
@@ -527,19 +529,24 @@ export class Decider {
     state.seen.at.push(at);
     state.clock = now;
 
-    // The rules: the same facts `#unchanged` writes, from what this path knows.
+    // The rules: the same facts `#unchanged` writes, from what this path knows. A notice rule that
+    // stops matching only re-arms, as there; any other change is evaluated.
     const memo = hot.memo;
     const matched = memo.matched;
+    const isNotice = this.#isNotice;
     const f = this.#scratch;
     writeSubscriberFacts(f, state, type, service, zone, previousZone, zoneChanged, now, hot.open);
     let same = true;
+    let rearmed: number[] | null = null;
     let k = 0;
     for (let i = 0; i < caps.length && same; i++) {
       // No override is on record while the view holds.
       writeCapFacts(f, caps[i]!, cur[i]!, undefined, now);
       const tests = this.#tests[i]!;
       for (let j = 0; j < tests.length; j++, k++) {
-        if ((tests[j]!(f) ? 1 : 0) !== matched[k]) {
+        if ((tests[j]!(f) ? 1 : 0) === matched[k]) continue;
+        if (matched[k] === 1 && isNotice[k] === 1) (rearmed ??= []).push(k);
+        else {
           same = false;
           break;
         }
@@ -551,14 +558,20 @@ export class Decider {
       const c = this.#caplessScratch;
       copySubscriberFacts(f, c);
       for (let j = 0; j < capless.length; j++, k++) {
-        if ((capless[j]!(c) ? 1 : 0) !== matched[k]) {
+        if ((capless[j]!(c) ? 1 : 0) === matched[k]) continue;
+        if (matched[k] === 1 && isNotice[k] === 1) (rearmed ??= []).push(k);
+        else {
           same = false;
-          caplessOnly = true;
+          // Only the rules without a cap are evaluated then, unless a cap's notice re-arms too.
+          caplessOnly = rearmed === null;
           break;
         }
       }
     }
-    if (same) return FOLDED_APPLIED;
+    if (same) {
+      if (rearmed !== null) hot.memo = this.#rearm(state, memo, rearmed);
+      return FOLDED_APPLIED;
+    }
     const applied: Applied = { late: false, notes: [], previousZone, zoneChanged };
     return {
       draft: state,
@@ -659,8 +672,15 @@ export class Decider {
         else return null;
       }
     }
-    if (rearmed === null) return memo;
-    const nextMatched = matched.slice();
+    return rearmed === null ? memo : this.#rearm(draft, memo, rearmed);
+  }
+
+  /**
+   * Re-arms notice rules that stopped matching (`rearmed`, indexes in memo order), as reconcile would:
+   * their notice keys deleted from the state, and the memo that says so.
+   */
+  #rearm(draft: SubscriberState, memo: Memo, rearmed: readonly number[]): Memo {
+    const nextMatched = memo.matched.slice();
     for (const r of rearmed) {
       delete draft.notices[this.#noticeKeys[r]!];
       nextMatched[r] = 0;

@@ -324,11 +324,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       const subscriberId = queueSubscribers[k]!;
       const eventId = queueIds[k]!;
       let entry =
-        subscriberId === null
-          ? undefined
-          : subscriberId === lastId
-            ? lastEntry
-            : entries.get(subscriberId);
+        subscriberId === null ? undefined : subscriberId === lastId ? lastEntry : entries.get(subscriberId);
       if (entry === undefined && subscriberId !== null) {
         const stored = getOwn(initial, subscriberId);
         const profile = profileById.get(subscriberId);

@@ -31,7 +31,14 @@ export type IssueCode =
   | 'too_old'
   | 'invalid_transition'
   | 'not_counted'
-  | 'late_event';
+  | 'late_event'
+  | 'never_fires'
+  | 'no_way_out'
+  | 'untold_restriction'
+  | 'home_restricted'
+  | 'block_before_warning'
+  | 'conflicting_restrictions'
+  | 'not_analysed';
 
 /** One problem, located by its JSON path. */
 export interface Issue {

@@ -1,6 +1,7 @@
 export { loadPolicy, checkPolicy, type PolicyReport } from './policy/check.js';
 export type { Policy, LoadedCap, LoadedRule } from './policy/types.js';
 export { policyJsonSchema } from './policy/json-schema.js';
+export { analyzePolicy, type AnalyzeOptions } from './policy/analyze.js';
 export {
   createEngine,
   type SpendcapEngine,

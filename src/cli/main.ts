@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import {
   runScenario,
   ScenarioFileSchema,
+  analyzePolicy,
   checkPolicy,
   createEngine,
   loadPolicy,
@@ -49,7 +50,7 @@ function formatIssue(file: string, issue: Issue, source: JsonSource): string {
   return `${file}:${line}:${column}: ${issue.severity} ${issue.code} at ${issue.path}: ${issue.message}`;
 }
 
-function checkCommand(files: string[], options: { json?: boolean }): number {
+function checkCommand(files: string[], options: { json?: boolean; analyze?: boolean }): number {
   let errors = 0;
   let warnings = 0;
   const results: unknown[] = [];
@@ -72,7 +73,11 @@ function checkCommand(files: string[], options: { json?: boolean }): number {
           process.stdout.write(`${file}:${i.line}:${i.column}: error invalid_format: ${i.message}\n`);
       continue;
     }
-    const report = checkPolicy(source.value);
+    const checked = checkPolicy(source.value);
+    // A policy that loads is also analysed: what its rules can do, over every cell of its facts.
+    const analysis =
+      checked.policy !== undefined && options.analyze !== false ? analyzePolicy(checked.policy) : [];
+    const report = { ok: checked.ok, issues: [...checked.issues, ...analysis] };
     errors += report.issues.filter((i) => i.severity === 'error').length;
     warnings += report.issues.filter((i) => i.severity === 'warning').length;
     if (options.json) {
@@ -168,11 +173,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   program
     .command('check')
     .description(
-      'Check policy files: every issue as file:line:column, JSON path, message. Exit 1 on any finding.',
+      'Check policy files: every issue as file:line:column, JSON path, message; then analyse what each valid policy can do, over every cell of its facts (warnings). Exit 1 on any finding.',
     )
     .argument('<policy...>', 'policy JSON files')
     .option('--json', 'one JSON object on stdout')
-    .action((files: string[], options: { json?: boolean }) => {
+    .option(
+      '--no-analyze',
+      'only check validity: skip the analysis of what the rules can do (never-firing rules, restrictions with no way out, ...)',
+    )
+    .action((files: string[], options: { json?: boolean; analyze?: boolean }) => {
       code = checkCommand(files, options);
     });
   program

@@ -132,3 +132,34 @@ describe('spendcap test', () => {
     expect(err).toContain('not a scenario file');
   });
 });
+
+describe('spendcap check: policy analysis', () => {
+  it('warns about the legacy example with file:line:column and exits 1; --no-analyze only checks validity', async () => {
+    const file = 'examples/legacy-account-block.json';
+    expect(await main(['check', file])).toBe(1);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    const rule = lines.findIndex((l) => l.includes('"name": "block-account"'));
+    // The rule object starts on the line before its name.
+    expect(out).toContain(`${file}:${rule}:5: warning untold_restriction at $.rules[0]`);
+    expect(out).toContain('warning block_before_warning at $.rules[0]');
+    expect(out).toMatch(
+      /warning home_restricted at \$\.rules\[0\]\.event: .*spend abroad can cut services at home/,
+    );
+    expect(out).toContain('1 file(s): 0 error(s), 3 warning(s)');
+    out = '';
+    expect(await main(['check', '--no-analyze', file])).toBe(0);
+    expect(out).toContain(`${file}: ok`);
+  });
+
+  it('analyses the shipped packs and finds nothing', async () => {
+    expect(
+      await main([
+        'check',
+        'rules/eu-roaming-data.json',
+        'rules/graduated-postpaid.json',
+        'rules/us-usage-alerts.json',
+      ]),
+    ).toBe(0);
+    expect(out).toContain('3 file(s): 0 error(s), 0 warning(s)');
+  });
+});

@@ -125,6 +125,13 @@ const ISSUE_CODES = {
   invalid_transition: true,
   not_counted: true,
   late_event: true,
+  never_fires: true,
+  no_way_out: true,
+  untold_restriction: true,
+  home_restricted: true,
+  block_before_warning: true,
+  conflicting_restrictions: true,
+  not_analysed: true,
 } satisfies Record<IssueCode, true>;
 
 /** Every issue is `{ code, path, message, severity }` with a code of the closed union and a `$` path. */

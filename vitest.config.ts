@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/global-build.ts'],
     // A non-UTC zone with DST, so that any accidental read of local time fails a test.
     env: { TZ: 'America/Santiago' },
     testTimeout: 60_000,

@@ -12,11 +12,20 @@ import {
   type Issue,
 } from '../index.js';
 import { parseJsonSource, type JsonSource } from './locate.js';
+import {
+  InputFailure,
+  readProfiles,
+  readRecords,
+  replay,
+  summarize,
+  summaryText,
+  type LineDecision,
+} from './replay.js';
+import { renderReport } from './report.js';
+import type { Action } from '../schema/actions.js';
 
 /** Exit codes: 0 ok, 1 findings or failures, 2 usage or input error. */
 const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
-
-class InputFailure extends Error {}
 
 function readText(file: string): string {
   try {
@@ -158,6 +167,164 @@ function explainCommand(policyFile: string, stateFile: string, options: { json?:
   return explanation.restricted ? EXIT.findings : EXIT.ok;
 }
 
+interface SimulateOptions {
+  readonly profiles?: string;
+  readonly report?: string;
+  readonly reportLimit?: string;
+  readonly decisions?: boolean;
+  readonly json?: boolean;
+}
+
+function needProfiles(file: string | undefined): string {
+  if (file === undefined)
+    throw new InputFailure('--profiles <file> is required: the events need their subscribers');
+  return file;
+}
+
+function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InputFailure(`${name} must be a whole number of 1 or more, found '${value}'`);
+  return n;
+}
+
+async function simulateCommand(
+  policyFile: string,
+  eventsFile: string,
+  options: SimulateOptions,
+): Promise<number> {
+  const policy = loadPolicy(readJson(policyFile));
+  const engine = createEngine(policy);
+  const profiles = readProfiles(needProfiles(options.profiles));
+  const limit = positiveInt(options.reportLimit, '--report-limit', 50);
+  const records = readRecords(eventsFile);
+  const { decisions, states } = await replay(engine, records, profiles, 'simulate');
+  const summary = summarize(decisions, states);
+  if (options.decisions !== false) {
+    // Decisions as NDJSON, in input order, each with the line of its event.
+    const chunks: string[] = [];
+    for (const d of decisions) {
+      chunks.push(JSON.stringify(d));
+      if (chunks.length >= 1000) {
+        process.stdout.write(`${chunks.join('\n')}\n`);
+        chunks.length = 0;
+      }
+    }
+    if (chunks.length > 0) process.stdout.write(`${chunks.join('\n')}\n`);
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify({ summary })}\n`);
+  else process.stderr.write(summaryText(summary));
+  for (const d of decisions)
+    if (d.eventId === null && d.issues?.[0]?.code === 'invalid_format')
+      process.stderr.write(`${d.issues[0].message}\n`);
+  if (options.report !== undefined) {
+    const { html, subscribers } = await renderReport({
+      engine,
+      policy,
+      records,
+      profiles,
+      decisions,
+      summary,
+      limit,
+    });
+    writeFileSync(options.report, html);
+    process.stderr.write(`report: ${options.report} (${subscribers} subscriber timeline(s))\n`);
+  }
+  if (summary.unreadable > 0) return EXIT.usage;
+  return summary.outcomes['rejected']! > 0 ? EXIT.findings : EXIT.ok;
+}
+
+/** What an action is, for comparing two policies' decisions (ids and texts aside). */
+function signature(a: Action): string {
+  const scope =
+    'scope' in a
+      ? (a.scope as readonly { service: string; zone: string }[])
+          .map((p) => `${p.service}@${p.zone}`)
+          .join(',')
+      : '';
+  return `${a.kind} ${a.ruleId}${a.capId === null ? '' : ` (${a.capId})`}${scope === '' ? '' : ` [${scope}]`}`;
+}
+
+const brief = (d: LineDecision) => ({ outcome: d.outcome, actions: d.actions.map(signature) });
+
+async function diffCommand(
+  oldFile: string,
+  newFile: string,
+  options: { events?: string; profiles?: string; sample?: string; json?: boolean },
+): Promise<number> {
+  if (options.events === undefined) throw new InputFailure('--events <file> is required: the log to replay');
+  const before = createEngine(loadPolicy(readJson(oldFile)));
+  const after = createEngine(loadPolicy(readJson(newFile)));
+  const profiles = readProfiles(needProfiles(options.profiles));
+  const sample = positiveInt(options.sample, '--sample', 5);
+  const records = readRecords(options.events);
+  const a = (await replay(before, records, profiles, 'diff: old')).decisions;
+  const b = (await replay(after, records, profiles, 'diff: new')).decisions;
+  const changed = new Map<string, { line: number; eventId: string | null; old: unknown; new: unknown }>();
+  const added: Record<string, number> = {};
+  const removed: Record<string, number> = {};
+  let decisionsChanged = 0;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    const xs = x.actions.map(signature);
+    const ys = y.actions.map(signature);
+    if (x.outcome === y.outcome && xs.join('\n') === ys.join('\n')) continue;
+    decisionsChanged++;
+    const left = [...xs];
+    for (const sig of ys) {
+      const k = left.indexOf(sig);
+      if (k >= 0) left.splice(k, 1);
+      else added[sig] = (added[sig] ?? 0) + 1;
+    }
+    for (const sig of left) removed[sig] = (removed[sig] ?? 0) + 1;
+    const id = x.subscriberId ?? `(line ${x.line})`;
+    if (!changed.has(id)) changed.set(id, { line: x.line, eventId: x.eventId, old: brief(x), new: brief(y) });
+  }
+  const ids = [...changed.keys()].sort();
+  const firsts = ids.slice(0, sample).map((id) => ({ subscriberId: id, ...changed.get(id)! }));
+  const result = {
+    events: a.length,
+    decisionsChanged,
+    subscribersChanged: ids.length,
+    subscribers: ids,
+    added,
+    removed,
+    firstDifferences: firsts,
+  };
+  if (options.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else {
+    const lines: string[] = [];
+    lines.push(`${a.length} events replayed under ${oldFile} and ${newFile}`);
+    lines.push(
+      `decisions that change: ${decisionsChanged}; subscribers whose decisions change: ${ids.length}`,
+    );
+    const counts = (r: Record<string, number>) => Object.entries(r).sort(([p], [q]) => (p < q ? -1 : 1));
+    if (Object.keys(added).length > 0) {
+      lines.push('added actions (kind rule (cap) [scope]):');
+      for (const [k, n] of counts(added)) lines.push(`  + ${n}  ${k}`);
+    }
+    if (Object.keys(removed).length > 0) {
+      lines.push('removed actions:');
+      for (const [k, n] of counts(removed)) lines.push(`  - ${n}  ${k}`);
+    }
+    for (const f of firsts) {
+      const show = (d: unknown) => {
+        const { outcome, actions } = d as { outcome: string; actions: string[] };
+        return `${outcome}${actions.length > 0 ? `: ${actions.join('; ')}` : ', no action'}`;
+      };
+      lines.push(`first difference for ${f.subscriberId} (line ${f.line}, event ${f.eventId ?? '?'}):`);
+      lines.push(`    old  ${show(f.old)}`);
+      lines.push(`    new  ${show(f.new)}`);
+    }
+    if (ids.length > firsts.length)
+      lines.push(`(${ids.length - firsts.length} more subscriber(s); --sample N or --json for all)`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return ids.length > 0 ? EXIT.findings : EXIT.ok;
+}
+
 /**
  * Runs the CLI with `argv` (without node and script) and returns the exit code.
  *
@@ -214,6 +381,44 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action((policyFile: string, stateFile: string, options: { json?: boolean }) => {
       code = explainCommand(policyFile, stateFile, options);
     });
+  program
+    .command('simulate')
+    .description(
+      'Replay an event log under a policy: decisions as NDJSON on stdout (each with its input line), a summary on stderr (actions by kind and rule, subscribers restricted, hours restricted), and with --report one self-contained HTML page of timelines. Exit 1 when an event is rejected, 2 when a line is not JSON.',
+    )
+    .argument('<policy>', 'policy JSON file')
+    .argument('<events>', "events: NDJSON (one per line) or a JSON array; '-' reads standard input")
+    .option('--profiles <file>', 'subscriber profiles: a JSON array, NDJSON, or an object keyed by id')
+    .option(
+      '--report <out.html>',
+      'write an HTML report: per subscriber, spend against thresholds, restrictions, notices',
+    )
+    .option('--report-limit <n>', 'subscribers in the report (those with restrictions first)', '50')
+    .option('--no-decisions', 'print only the summary')
+    .option('--json', 'the summary as one JSON line {"summary": ...} on stdout, after the decisions')
+    .action(async (policyFile: string, eventsFile: string, options: SimulateOptions) => {
+      code = await simulateCommand(policyFile, eventsFile, options);
+    });
+  program
+    .command('diff')
+    .description(
+      'Replay an event log under two policies and report what changes: the subscribers whose decisions change, actions added and removed by kind and rule, and the first differing decision for a sample. Exit 1 when anything changes.',
+    )
+    .argument('<old>', 'policy JSON file in force')
+    .argument('<new>', 'policy JSON file proposed')
+    .option('--events <file>', "the log: NDJSON or a JSON array; '-' reads standard input")
+    .option('--profiles <file>', 'subscriber profiles: a JSON array, NDJSON, or an object keyed by id')
+    .option('--sample <n>', 'subscribers whose first difference is shown', '5')
+    .option('--json', 'one JSON object on stdout')
+    .action(
+      async (
+        oldFile: string,
+        newFile: string,
+        options: { events?: string; profiles?: string; sample?: string; json?: boolean },
+      ) => {
+        code = await diffCommand(oldFile, newFile, options);
+      },
+    );
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { loadPolicy, type Policy, type PolicyDocument } from '../../src/index';
+import { domainOf, type Domain } from '../../src/testing/domain';
+
+export { domainOf, type Domain } from '../../src/testing/domain';
 
 /**
  * Policies for the invariant tests: the shipped `graduated-postpaid` policy, and a family of small
@@ -19,28 +22,6 @@ export function readShippedPolicy(name: string): PolicyDocument {
 export const SHIPPED_JSON: PolicyDocument = readShippedPolicy('graduated-postpaid');
 /** The flagship policy, loaded. */
 export const SHIPPED: Policy = loadPolicy(SHIPPED_JSON);
-
-/** What an event generator needs to know about a policy to write valid (and deliberately invalid) events. */
-export interface Domain {
-  readonly doc: PolicyDocument;
-  readonly currency: string;
-  readonly services: readonly string[];
-  readonly capIds: readonly string[];
-  readonly costCapIds: readonly string[];
-  readonly quantityCapIds: readonly string[];
-}
-
-/** The generator's view of a policy document. */
-export function domainOf(doc: PolicyDocument): Domain {
-  return {
-    doc,
-    currency: doc.currency,
-    services: doc.services,
-    capIds: doc.caps.map((c) => c.id),
-    costCapIds: doc.caps.filter((c) => (c.measure ?? 'cost') === 'cost').map((c) => c.id),
-    quantityCapIds: doc.caps.filter((c) => c.measure === 'quantity').map((c) => c.id),
-  };
-}
 
 export const SHIPPED_DOMAIN: Domain = domainOf(SHIPPED_JSON);
 

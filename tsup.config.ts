@@ -2,14 +2,14 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts' },
+    entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
     clean: true,
     target: 'node20',
     // json-rules-engine, zod and date-fns stay real dependencies: never bundled.
-    external: ['json-rules-engine', 'zod', 'date-fns', '@date-fns/tz'],
+    external: ['json-rules-engine', 'zod', 'date-fns', '@date-fns/tz', 'fast-check'],
   },
   {
     entry: { cli: 'src/cli/bin.ts' },

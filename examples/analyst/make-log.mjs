@@ -11,4 +11,6 @@ const events = Number(process.argv[3] ?? 6000);
 const w1 = generateW1({ subscribers, events, seed: 20261101 });
 writeFileSync('last-month.ndjson', `${w1.events.map((e) => JSON.stringify(e)).join('\n')}\n`);
 writeFileSync('profiles.json', `${JSON.stringify(w1.profiles, null, 1)}\n`);
-console.log(`wrote last-month.ndjson (${w1.events.length} events) and profiles.json (${w1.profiles.length} subscribers)`);
+console.log(
+  `wrote last-month.ndjson (${w1.events.length} events) and profiles.json (${w1.profiles.length} subscribers)`,
+);

@@ -1,7 +1,6 @@
 import type { Policy, LoadedCap } from '../policy/types.js';
 import type { Action } from '../schema/actions.js';
 import type { SubscriberProfile } from '../schema/profile.js';
-import type { LeafCondition, Condition } from '../schema/policy.js';
 import type { SpendcapEngine } from '../engine.js';
 import { restrictionIntervals, type LineDecision, type Summary } from './replay.js';
 
@@ -19,19 +18,11 @@ interface Threshold {
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function leaves(c: Condition, out: LeafCondition[] = []): LeafCondition[] {
-  if ('fact' in c) out.push(c);
-  else if ('all' in c) for (const x of c.all) leaves(x, out);
-  else if ('any' in c) for (const x of c.any) leaves(x, out);
-  else leaves(c.not, out);
-  return out;
-}
-
 /** The amounts (on the outstanding axis) at which a cap's rules compare money. */
 export function thresholdsOf(cap: LoadedCap): Threshold[] {
   const out: Threshold[] = [];
   for (const rule of cap.rules) {
-    for (const leaf of leaves(rule.conditions)) {
+    for (const leaf of rule.leaves) {
       if (typeof leaf.value !== 'number') continue;
       const t = leaf.value;
       const amount =

@@ -1,9 +1,10 @@
 import type { Issue, IssueCode } from '../errors.js';
 import type { LoadedCap, LoadedRule, Policy } from './types.js';
-import type { Condition, LeafCondition } from '../schema/policy.js';
+import type { LeafCondition } from '../schema/policy.js';
 import { FACTS, type FactName, type FactValue, type Facts } from '../schema/facts.js';
 import { compiledOf } from '../rules/conditions.js';
 import { getOwn } from '../schema/records.js';
+import { MONEY_FACTS } from '../ledger/facts.js';
 
 /**
  * Policy analysis: what a policy can do, found by evaluating its rules on every cell of each cap's fact
@@ -31,14 +32,7 @@ export interface AnalyzeOptions {
 const DEFAULT_MAX_CELLS = 200_000;
 
 /** The money facts, all on one axis (outstanding, with paid beside it). */
-const MONEY: ReadonlySet<FactName> = new Set([
-  'spend',
-  'paid',
-  'outstanding',
-  'limit',
-  'usageRatio',
-  'remaining',
-]);
+const MONEY: ReadonlySet<FactName> = new Set(MONEY_FACTS);
 const ZONE_FACTS: ReadonlySet<FactName> = new Set(['zone', 'roaming', 'previousZone', 'zoneChanged']);
 const EVENT_TYPES = ['usage', 'location', 'payment', 'adjustment', 'dispute', 'override', 'tick'];
 
@@ -59,14 +53,6 @@ interface Cell {
   readonly p: number;
   readonly picks: readonly number[];
   readonly facts: Facts;
-}
-
-function leavesOf(condition: Condition, out: LeafCondition[] = []): LeafCondition[] {
-  if ('fact' in condition) out.push(condition);
-  else if ('all' in condition) for (const c of condition.all) leavesOf(c, out);
-  else if ('any' in condition) for (const c of condition.any) leavesOf(c, out);
-  else leavesOf(condition.not, out);
-  return out;
 }
 
 const literalsOf = (leaf: LeafCondition): FactValue[] => {
@@ -96,7 +82,7 @@ function numericPoints(thresholds: readonly number[], base: readonly number[]): 
 function thresholdsOf(rules: readonly LoadedRule[]): Map<FactName, FactValue[]> {
   const out = new Map<FactName, FactValue[]>();
   for (const rule of rules) {
-    for (const leaf of leavesOf(rule.conditions)) {
+    for (const leaf of rule.leaves) {
       const fact = leaf.fact as FactName;
       const list = out.get(fact) ?? [];
       list.push(...literalsOf(leaf));

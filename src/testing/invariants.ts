@@ -4,6 +4,7 @@ import { loadPolicy } from '../policy/check.js';
 import type { Policy } from '../policy/types.js';
 import type { Condition, PolicyDocument, Rule } from '../schema/policy.js';
 import type { SubscriberState } from '../schema/state.js';
+import { FACT_NAMES } from '../schema/facts.js';
 import { domainOf } from './domain.js';
 import { interleave, planArb, buildStream, type Stream, type StreamOptions } from './events.js';
 import {
@@ -243,26 +244,10 @@ const noRepeats: Check = async (engine, doc, stream) => {
   return n;
 };
 
-const KNOWN_FACTS = new Set([
-  'spend',
-  'paid',
-  'outstanding',
-  'limit',
-  'usageRatio',
-  'remaining',
-  'zone',
-  'roaming',
-  'previousZone',
-  'zoneChanged',
-  'optedIn',
-  'agentOverride',
-  'daysLeftInWindow',
-  'tenureMonths',
-  'segment',
-  'openDisputes',
-  'disputedAmount',
-  'oldestOpenDisputeDays',
-]);
+/** The facts `no-repeats` can know from `explain` and the states: all but those of the event itself. */
+const KNOWN_FACTS: ReadonlySet<string> = new Set(
+  FACT_NAMES.filter((f) => f !== 'eventType' && f !== 'eventService' && f !== 'eventZone' && f !== 'country'),
+);
 
 function readsOnly(rule: Rule, facts: ReadonlySet<string>): boolean {
   const walk = (c: Condition): boolean =>

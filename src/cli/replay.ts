@@ -110,8 +110,7 @@ export function progressBar(
   total: number,
   stream: NodeJS.WriteStream = process.stderr,
 ): Progress {
-  const on =
-    total > PROGRESS_FROM && (stream.isTTY === true || process.env['SPENDCAP_PROGRESS'] === 'always');
+  const on = total > PROGRESS_FROM && stream.isTTY === true;
   let last = -1;
   const draw = (done: number) => {
     const share = total === 0 ? 1 : done / total;

@@ -5,8 +5,8 @@ import { EventSchema, type SpendEvent } from './schema/events.js';
 import { SubscriberProfileSchema, type SubscriberProfile } from './schema/profile.js';
 import { STATE_VERSION, SubscriberStateSchema, type SubscriberState } from './schema/state.js';
 import { migrateState } from './schema/migrate.js';
-import { dataRecordOf, dictionaryOf, getOwn, setOwn } from './schema/records.js';
-import { issuesFromZod, collectKeys, type IssueContext } from './schema/zod-issues.js';
+import { dataRecordOf, dictionaryOf, getOwn, protoKeyPath, setOwn } from './schema/records.js';
+import { issuesFromZod, collectKeys, formatPath, type IssueContext } from './schema/zod-issues.js';
 import { capFacts, subscriberFacts, type EventContext } from './ledger/facts.js';
 import {
   Decider,
@@ -624,6 +624,20 @@ function checkState(
           code: 'invalid_state',
           path: '$.state.version',
           message: `state version ${version} was written by a newer spendcap; this one reads versions 1 to ${STATE_VERSION}`,
+          severity: 'error',
+        },
+      ],
+    };
+  }
+  // Keys are data only under `disputes` (references): a `__proto__` anywhere else is a corrupt state.
+  const proto = protoKeyPath(state, (path) => path.length === 1 && path[0] === 'disputes');
+  if (proto !== null) {
+    return {
+      issues: [
+        {
+          code: 'invalid_state',
+          path: `$.state${formatPath(proto).slice(1)}`,
+          message: "state carries a '__proto__' key, which no state spendcap writes has there",
           severity: 'error',
         },
       ],

@@ -14,6 +14,7 @@ import {
 import { parseJsonSource, type JsonSource } from './locate.js';
 import {
   InputFailure,
+  MAX_POLICY_BYTES,
   readProfiles,
   readRecords,
   replay,
@@ -38,7 +39,13 @@ function readText(file: string): string {
 }
 
 function readJson(file: string): unknown {
-  const source = parseJsonSource(readText(file));
+  const text = readText(file);
+  // Policies, scenarios and states: refused before parsing when larger than any of them can be.
+  if (text.length > MAX_POLICY_BYTES)
+    throw new InputFailure(
+      `${file}: ${text.length} characters; a policy, scenario or state file is at most ${MAX_POLICY_BYTES}`,
+    );
+  const source = parseJsonSource(text);
   const first = source.errors[0];
   if (first !== undefined)
     throw new InputFailure(
@@ -65,6 +72,10 @@ function checkCommand(files: string[], options: { json?: boolean; analyze?: bool
   const results: unknown[] = [];
   for (const file of files) {
     const text = readText(file);
+    if (text.length > MAX_POLICY_BYTES)
+      throw new InputFailure(
+        `${file}: ${text.length} characters; a policy file is at most ${MAX_POLICY_BYTES}`,
+      );
     const source = parseJsonSource(text);
     if (source.errors.length > 0) {
       errors += source.errors.length;

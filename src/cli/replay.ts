@@ -8,6 +8,11 @@ import { parseJsonSource } from './locate.js';
 /** An input error of the CLI: the message names the file and, where there is one, line:column. */
 export class InputFailure extends Error {}
 
+/** The largest policy file the CLI reads (a policy within every other limit is far smaller). */
+export const MAX_POLICY_BYTES = 1_048_576;
+/** The longest line of an event log: a valid event is a few kilobytes at most (every field is bounded). */
+export const MAX_EVENT_LINE_BYTES = 65_536;
+
 /** Reads a file, or standard input for `-`. */
 export function readInput(file: string): string {
   try {
@@ -55,6 +60,13 @@ export function readRecords(file: string): Record_[] {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
+    if (line.length > MAX_EVENT_LINE_BYTES) {
+      out.push({
+        line: i + 1,
+        error: `${name}:${i + 1}:1: the line is ${line.length} characters long; an event is at most ${MAX_EVENT_LINE_BYTES}`,
+      });
+      continue;
+    }
     try {
       out.push({ line: i + 1, value: JSON.parse(line) });
     } catch {

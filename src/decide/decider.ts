@@ -13,7 +13,7 @@ import {
   inCapScope,
   type Applied,
 } from '../ledger/ledger.js';
-import { checkEvent } from '../ledger/check-event.js';
+import { checkEvent, withinTotals } from '../ledger/check-event.js';
 import {
   capFacts,
   caplessFacts,
@@ -252,7 +252,7 @@ export class Decider {
       memo !== null && memo.cycle !== null && state.clock !== null && state.clock < memo.cycle.end
         ? (memo as Memo & { cycle: BillingWindow })
         : null;
-    if (known === null || !this.#quickCheck(state, event, at, known)) {
+    if (known === null || !this.#quickCheck(state, event, at, known) || !withinTotals(state, event)) {
       const eventIssues = checkEvent(state, policy, event, at);
       // Ids are unique per subscriber and currency is the policy's: an id seen before on another
       // subscriber's or currency's event is a bad event, not a repeat.
@@ -505,6 +505,15 @@ export class Decider {
       zone = policy.zoneOf(event.country, profile.homeCountry);
     }
     if (isSeen(state, ids, event.id)) return FOLDED_DUPLICATE;
+    // A total that could leave the exact integers: the general path refuses the event, saying why.
+    if (type === 'usage' || type === 'payment') {
+      const amount = type === 'usage' ? Math.max(event.cost.amount, event.quantity ?? 0) : event.amount;
+      for (let i = 0; i < caps.length; i++) {
+        const t = cur[i]!;
+        if (t.charged > Number.MAX_SAFE_INTEGER - amount || t.paid > Number.MAX_SAFE_INTEGER - amount)
+          return null;
+      }
+    }
 
     // Apply: the totals, the location, the id, the clock.
     if (type === 'usage') {

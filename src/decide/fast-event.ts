@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Policy } from '../policy/types.js';
 import type { SpendEvent } from '../schema/events.js';
 import { isCountryCode } from '../schema/countries.js';
+import { isInstantInRange } from '../schema/common.js';
 import type { SubscriberProfile } from '../schema/profile.js';
 import { isValidTimeZone } from '../window/index.js';
 
@@ -41,7 +42,7 @@ let lastInstant = NaN;
 const isInstant = (v: unknown): v is string => {
   if (typeof v !== 'string') return false;
   lastInstant = instantOf(v);
-  return lastInstant === lastInstant; // not NaN
+  return isInstantInRange(lastInstant); // false for NaN
 };
 
 /** The digit at `i` of `s`, or -1. */

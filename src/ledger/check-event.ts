@@ -109,6 +109,16 @@ export function checkEvent(state: SubscriberState, policy: Policy, event: SpendE
     }
     default:
   }
+  // Totals stay exact integers: an amount that could take a kept window's total past
+  // Number.MAX_SAFE_INTEGER is refused (the check is on the largest total kept, so it is conservative).
+  if (!withinTotals(state, event)) {
+    const amount = moneyOf(event);
+    fail(
+      'too_big',
+      event.type === 'usage' ? '$.cost.amount' : '$.amount',
+      `an amount of ${amount} would take a window's total past ${Number.MAX_SAFE_INTEGER} (Number.MAX_SAFE_INTEGER), where integer sums stop being exact`,
+    );
+  }
   const horizon = horizonOf(state);
   if (horizon !== null && at < horizon) {
     fail(
@@ -118,4 +128,46 @@ export function checkEvent(state: SubscriberState, policy: Policy, event: SpendE
     );
   }
   return out;
+}
+
+/**
+ * Whether the event's amount keeps every kept total of the state an exact integer (what `checkEvent`
+ * refuses otherwise), for callers that skip `checkEvent` on events they know to be well-formed.
+ */
+export function withinTotals(state: SubscriberState, event: SpendEvent): boolean {
+  const amount = moneyOf(event);
+  return amount === 0 || amount <= Number.MAX_SAFE_INTEGER - largestTotal(state);
+}
+
+/** The money an event moves (its absolute amount), 0 for events that move none. */
+function moneyOf(event: SpendEvent): number {
+  switch (event.type) {
+    case 'usage':
+      return Math.max(event.cost.amount, event.quantity ?? 0);
+    case 'payment':
+    case 'adjustment':
+    case 'dispute':
+      return Math.abs(event.amount);
+    default:
+      return 0;
+  }
+}
+
+/**
+ * The largest total any kept window of the state holds.
+ *
+ * @example
+ * largestTotal(state); // 0 for a fresh state
+ */
+export function largestTotal(state: SubscriberState): number {
+  let largest = 0;
+  for (const key in state.caps) {
+    if (!Object.prototype.hasOwnProperty.call(state.caps, key)) continue;
+    const slot = state.caps[key]!;
+    if (slot.cur != null)
+      largest = Math.max(largest, slot.cur.charged, slot.cur.credited, slot.cur.disputed, slot.cur.paid);
+    if (slot.prev != null)
+      largest = Math.max(largest, slot.prev.charged, slot.prev.credited, slot.prev.disputed, slot.prev.paid);
+  }
+  return largest;
 }

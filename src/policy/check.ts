@@ -12,6 +12,7 @@ import {
   type Rule,
 } from '../schema/policy.js';
 import type { Scope } from '../schema/actions.js';
+import { protoKeyPath } from '../schema/records.js';
 import {
   collectKeys,
   didYouMean,
@@ -102,6 +103,11 @@ function checkLimits(json: unknown): Issue[] {
   }
   const doc = json as Record<string, unknown>;
   const out: Issue[] = [];
+  const proto = protoKeyPath(json);
+  if (proto !== null)
+    out.push(
+      issue('forbidden_key', formatPath(proto), "key '__proto__' is refused: prototype keys are refused"),
+    );
   const count = (key: string, max: number) => {
     const value = doc[key];
     const size = Array.isArray(value)

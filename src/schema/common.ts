@@ -53,6 +53,20 @@ export const LocaleSchema = z
   )
   .meta({ description: 'BCP 47 locale tag, e.g. "pl-PL".' });
 
+/**
+ * The instants an event may name: from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z. A rated
+ * record dated in 1970 or in 9999 is an upstream fault, and accepting it would move a subscriber's clock
+ * decades away (every later record would then be too old).
+ */
+export const INSTANT_LIMITS = {
+  earliest: Date.UTC(2000, 0, 1),
+  latest: Date.UTC(2100, 0, 1),
+} as const;
+
+/** Whether an instant (epoch ms) is one an event may name. */
+export const isInstantInRange = (ms: number): boolean =>
+  ms >= INSTANT_LIMITS.earliest && ms < INSTANT_LIMITS.latest;
+
 /** An instant written as ISO 8601 with an explicit offset (`Z` or `+02:00`). */
 export const InstantSchema = z.iso
   .datetime({
@@ -60,6 +74,10 @@ export const InstantSchema = z.iso
     message: 'expected an ISO 8601 time with an offset, e.g. "2026-11-24T10:15:00+01:00"',
   })
   .refine((text) => Number.isFinite(Date.parse(text)), 'expected a real calendar time')
+  .refine(
+    (text) => !Number.isFinite(Date.parse(text)) || isInstantInRange(Date.parse(text)),
+    'expected a time from 2000-01-01T00:00:00Z to before 2100-01-01T00:00:00Z',
+  )
   .meta({ description: 'ISO 8601 time with an offset, e.g. "2026-11-24T10:15:00+01:00".' });
 
 /** An identifier: non-empty, at most 200 characters, no control characters. */

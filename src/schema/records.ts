@@ -76,3 +76,38 @@ export function dataRecordOf<V>(
   for (const _ in record) return dictionaryOf(record, copy);
   return {};
 }
+
+/**
+ * The path of the first own `__proto__` key in a JSON value (as `JSON.parse` makes one), or null.
+ * zod's records drop such a key without a word and an assignment of it replaces a prototype, so a
+ * document that carries one is refused instead. `dataKeys(path)` says where keys are data, which may
+ * be anything (a state's dispute references). Walks at most `maxDepth` levels and `maxNodes` values.
+ *
+ * @example
+ * protoKeyPath(JSON.parse('{"zones": {"__proto__": {}}}')); // ['zones', '__proto__']
+ */
+export function protoKeyPath(
+  value: unknown,
+  dataKeys: (path: readonly (string | number)[]) => boolean = () => false,
+  maxDepth = 64,
+  maxNodes = 1_000_000,
+): (string | number)[] | null {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value, path: [] }];
+  let nodes = 0;
+  while (stack.length > 0 && nodes++ < maxNodes) {
+    const { value: v, path } = stack.pop()!;
+    if (v === null || typeof v !== 'object' || path.length > maxDepth) continue;
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: [...path, i] });
+      continue;
+    }
+    const keys = Object.keys(v);
+    if (!dataKeys(path) && Object.prototype.hasOwnProperty.call(v, '__proto__'))
+      return [...path, '__proto__'];
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i]!;
+      stack.push({ value: (v as Record<string, unknown>)[key], path: [...path, key] });
+    }
+  }
+  return null;
+}

@@ -57,10 +57,14 @@ function distance(a: string, b: string): number {
  * closest('x', ['id']); // undefined
  */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
+  // Names are short; a long text is no misspelling of one, and comparing it would cost its length
+  // times each candidate's (a megabyte string would take seconds).
+  if (name.length > MAX_SUGGESTED_LENGTH) return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = name.toLowerCase();
   for (const candidate of candidates) {
+    if (candidate.length > MAX_SUGGESTED_LENGTH * 2) continue;
     const d = distance(lower, candidate.toLowerCase());
     if (d < bestDistance) {
       bestDistance = d;
@@ -75,6 +79,9 @@ export function closest(name: string, candidates: Iterable<string>): string | un
 }
 
 /** ` did you mean 'x'?` or nothing. */
+/** Names longer than this get no suggestion. */
+const MAX_SUGGESTED_LENGTH = 64;
+
 export function didYouMean(name: string, candidates: Iterable<string>): string {
   const match = closest(name, candidates);
   return match === undefined ? '' : `; did you mean '${match}'?`;

@@ -178,17 +178,29 @@ const paymentLifts: Check = async (engine, doc, stream) => {
     const explained = step.before.restrictions.length > 0 ? engine.explain(d.state) : undefined;
     for (const r of step.before.restrictions) {
       const rule = doc.rules.find((x) => x.name === r.ruleId);
-      const threshold = rule === undefined ? undefined : ratioThreshold(rule);
+      const cost = (doc.caps.find((c) => c.id === r.capId)?.measure ?? 'cost') === 'cost';
+      const threshold = rule === undefined || !cost ? undefined : ratioThreshold(rule);
       const ratio = explained?.caps[r.capId]?.['usageRatio'];
       if (threshold === undefined || typeof ratio !== 'number' || ratio >= threshold) continue;
       n++;
-      const lifted = d.actions.some(
-        (a) => a.kind === 'unblock' && a.ruleId === r.ruleId && same(a.scope, r.scope),
-      );
-      if (!lifted)
+      const where = describeStep(step);
+      if (d.state.restrictions.some((x) => x.capId === r.capId && x.ruleId === r.ruleId))
         fail(
           'payment-lifts',
-          `usageRatio fell to ${ratio} under ${r.ruleId}'s ${threshold} with no unblock in ${describeStep(step)}`,
+          `usageRatio fell to ${ratio} under ${r.ruleId}'s ${threshold}, and it is still in force after ${where}`,
+        );
+      // Every pair no other restriction of the same kind still holds is unblocked in this decision.
+      const held = new Set(
+        d.state.restrictions.filter((x) => x.kind === r.kind).flatMap((x) => x.scope.map(pairKey)),
+      );
+      const unblocked = new Set(
+        d.actions.flatMap((a) => (a.kind === 'unblock' && a.lifts === r.kind ? a.scope.map(pairKey) : [])),
+      );
+      const missing = r.scope.map(pairKey).filter((p) => !held.has(p) && !unblocked.has(p));
+      if (missing.length > 0)
+        fail(
+          'payment-lifts',
+          `usageRatio fell to ${ratio} under ${r.ruleId}'s ${threshold} with no unblock of ${missing.join(', ')} in ${where}`,
         );
     }
   }
@@ -267,12 +279,23 @@ const conservation: Check = async (engine, doc, stream) => {
   for (const step of steps) {
     const d = step.decision;
     const e = step.event as Record<string, unknown>;
-    if (d.outcome !== 'applied' || (e['type'] !== 'usage' && e['type'] !== 'payment')) continue;
+    if (
+      (d.outcome !== 'applied' && d.outcome !== 'late') ||
+      (e['type'] !== 'usage' && e['type'] !== 'payment')
+    )
+      continue;
+    const at = Date.parse(e['at'] as string);
     for (const cap of doc.caps) {
       const measure = cap.measure ?? 'cost';
-      const before = step.before.caps[cap.id]?.cur;
-      const after = d.state.caps[cap.id]?.cur;
-      if (after == null) continue;
+      const slot = d.state.caps[cap.id];
+      if (slot?.cur == null) continue;
+      // The window the event lands in: the current one, or the previous one for a record from before it.
+      const landing =
+        at >= slot.cur.start ? slot.cur : slot.prev !== null && at >= slot.prev.start ? slot.prev : null;
+      // Older than the cap keeps (a day cap): not counted there, and the decision says so.
+      if (landing === null) continue;
+      const beforeSlot = step.before.caps[cap.id];
+      const before = [beforeSlot?.cur, beforeSlot?.prev].find((t) => t != null && t.key === landing.key);
       let delta = 0;
       let field: 'charged' | 'paid' = 'charged';
       if (e['type'] === 'usage') {
@@ -286,16 +309,16 @@ const conservation: Check = async (engine, doc, stream) => {
         delta = e['amount'] as number;
       }
       n++;
-      const was = before != null && before.key === after.key ? before[field] : 0;
-      if (!Number.isSafeInteger(after[field]) && measure === 'cost')
+      const was = before == null ? 0 : before[field];
+      if (!Number.isSafeInteger(landing[field]) && measure === 'cost')
         fail(
           'conservation',
-          `cap ${cap.id} ${field} is ${after[field]}, not an integer, after ${describeStep(step)}`,
+          `cap ${cap.id} ${field} is ${landing[field]}, not an integer, after ${describeStep(step)}`,
         );
-      if (after[field] - was !== delta)
+      if (landing[field] - was !== delta)
         fail(
           'conservation',
-          `cap ${cap.id} ${field} moved by ${after[field] - was}, not ${delta}, in ${describeStep(step)}`,
+          `cap ${cap.id} ${field} of window ${landing.key} moved by ${landing[field] - was}, not ${delta}, in ${describeStep(step)}`,
         );
     }
   }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../src/index';
+import { variantPolicyArb, VARIANT_JSON } from '../arbitraries/policies';
 import {
   checkInvariants,
   DEFAULT_INVARIANTS,
@@ -34,6 +35,16 @@ describe('spendcap/testing: checkInvariants', () => {
       ])
         expect(observed[invariant], `${name}: ${invariant}`).toBeGreaterThan(0);
     }
+  });
+
+  it('raises no false alarm on policies of other shapes: day windows, quantity caps, throttles, home scopes', async () => {
+    const docs = [VARIANT_JSON, ...fc.sample(variantPolicyArb, { numRuns: 6, seed })];
+    let observed = 0;
+    for (const doc of docs) {
+      const report = await checkInvariants(doc, { numRuns: 25, seed });
+      observed += report.results.reduce((n, r) => n + r.observed, 0);
+    }
+    expect(observed).toBeGreaterThan(1000);
   });
 
   it('passes the default invariants on an alerts-only pack', async () => {

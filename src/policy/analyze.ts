@@ -472,10 +472,17 @@ function liftable(policy: Policy, space: Space, cell: Cell, test: (f: Facts) => 
   return moves.some((m) => !test(m as Facts));
 }
 
+/**
+ * Whether two restricting rules would ask for different things of a shared (service, zone): two
+ * throttles to different speeds (which one holds?). A block with a throttle is an escalation, not a
+ * conflict: the block holds while it is in force, and the throttle when the block lifts.
+ */
 function disagree(a: LoadedRule, b: LoadedRule): boolean {
   const pairs = new Set((a.scope ?? []).map((p) => `${p.service}@${p.zone}`));
   if (!(b.scope ?? []).some((p) => pairs.has(`${p.service}@${p.zone}`))) return false;
-  return restrictionWords(a) !== restrictionWords(b);
+  return (
+    a.event.type === 'throttle' && b.event.type === 'throttle' && restrictionWords(a) !== restrictionWords(b)
+  );
 }
 
 function restrictionWords(rule: LoadedRule): string {

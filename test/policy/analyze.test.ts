@@ -140,20 +140,25 @@ describe('analyzePolicy', () => {
     expect(codes(analyze(doc))).not.toContain('home_restricted $.rules[1].event');
   });
 
-  it('reports two rules that restrict one scope in different ways in the same cell', () => {
+  it('reports two throttles of one scope to different speeds in the same cell; a block over a throttle is an escalation', () => {
     const doc = base();
-    doc.rules.push({
-      name: 'slow',
+    const throttle = (name: string, value: number, kbps: number) => ({
+      name,
       cap: 'rd',
-      conditions: { all: [{ fact: 'usageRatio', operator: 'greaterThanInclusive', value: 0.9 }] },
-      event: { type: 'throttle', params: { kbps: 64 } },
+      conditions: { all: [{ fact: 'usageRatio', operator: 'greaterThanInclusive', value }] },
+      event: { type: 'throttle', params: { kbps } },
     });
+    doc.rules.push(throttle('slow', 0.9, 256));
+    // Block at 100 % over a throttle from 90 %: the block holds while in force; not reported.
+    expect(codes(analyze(doc)).filter((c) => c.startsWith('conflicting'))).toEqual([]);
+    doc.rules.push(throttle('slower', 0.95, 64));
     const found = analyze(doc).find((i) => i.code === 'conflicting_restrictions');
-    expect(found?.path).toBe('$.rules[2]');
-    expect(found?.message).toContain("'block' and 'slow' both restrict data@eu, data@world");
+    expect(found?.path).toBe('$.rules[3]');
+    expect(found?.message).toContain("'slow' and 'slower' both restrict data@eu, data@world");
+    expect(found?.message).toContain('a throttle to 256 kbps and one as a throttle to 64 kbps');
     // Disjoint conditions: they never meet.
-    doc.rules[2].conditions.all.push({ fact: 'usageRatio', operator: 'lessThan', value: 1 });
-    expect(codes(analyze(doc))).not.toContain('conflicting_restrictions $.rules[2]');
+    doc.rules[2].conditions.all.push({ fact: 'usageRatio', operator: 'lessThan', value: 0.95 });
+    expect(codes(analyze(doc)).filter((c) => c.startsWith('conflicting'))).toEqual([]);
   });
 
   it('reports conflicting restrictions of two caps that can hold at once', () => {
@@ -173,6 +178,9 @@ describe('analyzePolicy', () => {
         event: { type: 'throttle', params: { kbps: 128, scope: { services: ['data'], zones: 'roaming' } } },
       },
     );
+    // A block over a throttle: an escalation. A throttle of its own, to another speed: a conflict.
+    expect(codes(analyze(doc)).filter((c) => c.startsWith('conflicting'))).toEqual([]);
+    doc.rules[1].event = { type: 'throttle', params: { kbps: 64 } };
     const found = analyze(doc).find((i) => i.code === 'conflicting_restrictions');
     expect(found?.message).toContain("'block' (cap 'rd') and 'bill-slow' (cap 'bill')");
     // When the roaming block applies only at home-country events it can never meet... a zone split does.

@@ -8,7 +8,6 @@ import {
   createEngine,
   loadPolicy,
   policyJsonSchema,
-  SubscriberStateSchema,
   type Issue,
 } from '../index.js';
 import { parseJsonSource, type JsonSource } from './locate.js';
@@ -170,10 +169,26 @@ async function testCommand(
 
 function explainCommand(policyFile: string, stateFile: string, options: { json?: boolean }): number {
   const engine = createEngine(loadPolicy(readJson(policyFile)));
-  const parsed = SubscriberStateSchema.safeParse(readJson(stateFile));
-  if (!parsed.success)
-    throw new InputFailure(`${stateFile}: not a spendcap state: ${parsed.error.issues[0]?.message ?? ''}`);
-  const explanation = engine.explain(parsed.data);
+  const text = readText(stateFile);
+  const source = parseJsonSource(text);
+  const first = source.errors[0];
+  if (first !== undefined)
+    throw new InputFailure(
+      `${stateFile}:${first.position.line}:${first.position.column}: invalid JSON: ${first.message}`,
+    );
+  let explanation;
+  try {
+    // The engine checks a stored state whole (version, policy, shape) and says what is wrong where.
+    explanation = engine.explain(source.value as never);
+  } catch (error) {
+    const issues = (error as { issues?: readonly Issue[] }).issues;
+    if (issues === undefined) throw error;
+    const lines = issues.slice(0, 5).map((i) => {
+      const { line, column } = source.locate(i.path.replace(/^\$\.state/, '$'));
+      return `${stateFile}:${line}:${column}: ${i.path}: ${i.message}`;
+    });
+    throw new InputFailure(`not a spendcap state of this policy:\n${lines.join('\n')}`);
+  }
   process.stdout.write(options.json ? `${JSON.stringify(explanation)}\n` : `${explanation.text}\n`);
   return explanation.restricted ? EXIT.findings : EXIT.ok;
 }

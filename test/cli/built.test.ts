@@ -219,3 +219,12 @@ describe('the built CLI', () => {
     expect(tty.stdout).toContain('100% 100001/100001 events');
   });
 });
+
+describe('the built CLI on a state that is not one', () => {
+  it('explain names file:line:column and the path of what is wrong (exit 2)', () => {
+    const bad = file('not-a-state.json', '{\n  "version": 9\n}');
+    const r = cli(['explain', policy, bad]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`${bad}:2:14: $.state.version: state version 9 was written by a newer spendcap`);
+  });
+});

@@ -29,6 +29,8 @@ export interface JsonSource {
    * `atKey`, of the key that holds it (for an unknown or refused key).
    */
   locate(path: string, atKey?: boolean): Position;
+  /** For a top-level array: the line each element starts on, found in one pass over the text. */
+  elementLines(): number[];
 }
 
 /**
@@ -60,6 +62,18 @@ export function parseJsonSource(text: string): JsonSource {
         return positionOf(text, target.offset);
       }
       return { line: 1, column: 1 };
+    },
+    elementLines(): number[] {
+      if (tree?.type !== 'array') return [];
+      const out: number[] = [];
+      let line = 1;
+      let at = 0;
+      for (const child of tree.children ?? []) {
+        // Offsets grow element by element: count the newlines since the last one only.
+        for (; at < child.offset; at++) if (text.charCodeAt(at) === 10) line++;
+        out.push(line);
+      }
+      return out;
     },
   };
 }

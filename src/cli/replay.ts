@@ -50,10 +50,8 @@ export function readRecords(file: string): Record_[] {
         `${name}:${first.position.line}:${first.position.column}: invalid JSON: ${first.message}`,
       );
     // An array's elements: numbered by the line each starts on.
-    return (source.value as unknown[]).map((value, i) => ({
-      line: source.locate(`$[${i}]`).line,
-      value,
-    }));
+    const lines = source.elementLines();
+    return (source.value as unknown[]).map((value, i) => ({ line: lines[i] ?? 1, value }));
   }
   const out: Record_[] = [];
   const lines = text.split('\n');

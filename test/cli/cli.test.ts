@@ -163,3 +163,13 @@ describe('spendcap check: policy analysis', () => {
     expect(out).toContain('3 file(s): 0 error(s), 0 warning(s)');
   });
 });
+
+describe('JSON sources', () => {
+  it('numbers the elements of a top-level array by the line each starts on, in one pass', async () => {
+    const { parseJsonSource } = await import('../../src/cli/locate');
+    const source = parseJsonSource('[\n  {"a": 1},\n\n  {"b": [\n 2\n]}, 3\n]');
+    expect(source.elementLines()).toEqual([2, 4, 6]);
+    expect(source.elementLines()).toEqual([2, 4, 6].map((_, i) => source.locate(`$[${i}]`).line));
+    expect(parseJsonSource('{"a": 1}').elementLines()).toEqual([]);
+  });
+});

@@ -506,14 +506,7 @@ export class Decider {
     }
     if (isSeen(state, ids, event.id)) return FOLDED_DUPLICATE;
     // A total that could leave the exact integers: the general path refuses the event, saying why.
-    if (type === 'usage' || type === 'payment') {
-      const amount = type === 'usage' ? Math.max(event.cost.amount, event.quantity ?? 0) : event.amount;
-      for (let i = 0; i < caps.length; i++) {
-        const t = cur[i]!;
-        if (t.charged > Number.MAX_SAFE_INTEGER - amount || t.paid > Number.MAX_SAFE_INTEGER - amount)
-          return null;
-      }
-    }
+    if (!withinTotals(state, event)) return null;
 
     // Apply: the totals, the location, the id, the clock.
     if (type === 'usage') {

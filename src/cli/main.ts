@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import {
   runScenario,
@@ -14,6 +14,7 @@ import { parseJsonSource, type JsonSource } from './locate.js';
 import {
   InputFailure,
   MAX_POLICY_BYTES,
+  readInput,
   readProfiles,
   readRecords,
   replay,
@@ -27,23 +28,18 @@ import type { Action } from '../schema/actions.js';
 /** Exit codes: 0 ok, 1 findings or failures, 2 usage or input error. */
 const EXIT = { ok: 0, findings: 1, usage: 2 } as const;
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
+/** A document the CLI parses whole, refused before parsing when larger than any such document can be. */
+function readDocument(file: string, what: string): string {
+  const text = readInput(file);
+  if (text.length > MAX_POLICY_BYTES)
     throw new InputFailure(
-      `${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `${file}: ${text.length} characters; a ${what} file is at most ${MAX_POLICY_BYTES}`,
     );
-  }
+  return text;
 }
 
 function readJson(file: string): unknown {
-  const text = readText(file);
-  // Policies, scenarios and states: refused before parsing when larger than any of them can be.
-  if (text.length > MAX_POLICY_BYTES)
-    throw new InputFailure(
-      `${file}: ${text.length} characters; a policy, scenario or state file is at most ${MAX_POLICY_BYTES}`,
-    );
+  const text = readDocument(file, 'policy, scenario or state');
   const source = parseJsonSource(text);
   const first = source.errors[0];
   if (first !== undefined)
@@ -70,11 +66,7 @@ function checkCommand(files: string[], options: { json?: boolean; analyze?: bool
   let warnings = 0;
   const results: unknown[] = [];
   for (const file of files) {
-    const text = readText(file);
-    if (text.length > MAX_POLICY_BYTES)
-      throw new InputFailure(
-        `${file}: ${text.length} characters; a policy file is at most ${MAX_POLICY_BYTES}`,
-      );
+    const text = readDocument(file, 'policy');
     const source = parseJsonSource(text);
     if (source.errors.length > 0) {
       errors += source.errors.length;
@@ -169,7 +161,7 @@ async function testCommand(
 
 function explainCommand(policyFile: string, stateFile: string, options: { json?: boolean }): number {
   const engine = createEngine(loadPolicy(readJson(policyFile)));
-  const text = readText(stateFile);
+  const text = readDocument(stateFile, 'state');
   const source = parseJsonSource(text);
   const first = source.errors[0];
   if (first !== undefined)

@@ -1,4 +1,5 @@
 import type { Policy, LoadedCap } from '../policy/types.js';
+import { outstandingAt } from '../policy/analyze.js';
 import type { Action } from '../schema/actions.js';
 import type { SubscriberProfile } from '../schema/profile.js';
 import type { SpendcapEngine } from '../engine.js';
@@ -25,14 +26,8 @@ export function thresholdsOf(cap: LoadedCap): Threshold[] {
     for (const leaf of rule.leaves) {
       if (typeof leaf.value !== 'number') continue;
       const t = leaf.value;
-      const amount =
-        leaf.fact === 'usageRatio'
-          ? t * cap.limit
-          : leaf.fact === 'outstanding' || leaf.fact === 'spend'
-            ? t
-            : leaf.fact === 'remaining'
-              ? cap.limit - t
-              : undefined;
+      // (The line is drawn for nothing paid: spend is then the amount outstanding.)
+      const amount = outstandingAt(leaf.fact, t, cap.limit);
       if (amount === undefined) continue;
       // Rules at the same amount share one line.
       const same = out.findIndex((t) => t.amount === amount);

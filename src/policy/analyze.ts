@@ -97,6 +97,28 @@ function thresholdsOf(rules: readonly LoadedRule[]): Map<FactName, FactValue[]> 
   return out;
 }
 
+/**
+ * A threshold on a money fact as an amount outstanding, for a cap of `limit` with `paid` paid (spend is
+ * outstanding plus paid); undefined for a fact not on that axis.
+ *
+ * @example
+ * outstandingAt('usageRatio', 0.8, 20_000); // 16000
+ */
+export function outstandingAt(fact: string, threshold: number, limit: number, paid = 0): number | undefined {
+  switch (fact) {
+    case 'outstanding':
+      return threshold;
+    case 'usageRatio':
+      return threshold * limit;
+    case 'remaining':
+      return limit - threshold;
+    case 'spend':
+      return threshold - paid;
+    default:
+      return undefined;
+  }
+}
+
 /** The money points of a cap: every threshold on a money fact, mapped onto outstanding. */
 function moneyAxis(
   cap: LoadedCap,
@@ -106,11 +128,10 @@ function moneyAxis(
   const L = cap.limit;
   const paid = numericPoints(nums('paid'), [0]).filter((v) => v >= 0);
   const onAxis: number[] = [];
-  for (const t of nums('outstanding')) onAxis.push(t);
-  for (const t of nums('usageRatio')) onAxis.push(t * L);
-  for (const t of nums('remaining')) onAxis.push(L - t);
+  for (const fact of ['outstanding', 'usageRatio', 'remaining'] as const)
+    for (const t of nums(fact)) onAxis.push(outstandingAt(fact, t, L)!);
   for (const t of nums('limit')) onAxis.push(t);
-  for (const t of nums('spend')) for (const p of paid) onAxis.push(t - p);
+  for (const t of nums('spend')) for (const p of paid) onAxis.push(outstandingAt('spend', t, L, p)!);
   return { outstanding: numericPoints(onAxis, [-1, 0, L]), paid };
 }
 

@@ -18,6 +18,7 @@ import {
   readProfiles,
   readRecords,
   replay,
+  scopeKey,
   summarize,
   summaryText,
   type LineDecision,
@@ -255,12 +256,7 @@ async function simulateCommand(
 
 /** What an action is, for comparing two policies' decisions (ids and texts aside). */
 function signature(a: Action): string {
-  const scope =
-    'scope' in a
-      ? (a.scope as readonly { service: string; zone: string }[])
-          .map((p) => `${p.service}@${p.zone}`)
-          .join(',')
-      : '';
+  const scope = scopeKey(a);
   return `${a.kind} ${a.ruleId}${a.capId === null ? '' : ` (${a.capId})`}${scope === '' ? '' : ` [${scope}]`}`;
 }
 

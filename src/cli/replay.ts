@@ -201,7 +201,8 @@ export interface Summary {
   readonly hoursRestricted: number;
 }
 
-const scopeKey = (a: Action) =>
+/** An action's scope as `service@zone` pairs joined by commas ('' for an action without one). */
+export const scopeKey = (a: Action): string =>
   'scope' in a
     ? (a.scope as readonly { service: string; zone: string }[]).map((p) => `${p.service}@${p.zone}`).join(',')
     : '';

@@ -26,6 +26,7 @@ import {
   formatMoney,
   kept,
   renderTemplate,
+  TemplateLookup,
   resolveTemplateText,
   templateParts,
 } from './template.js';
@@ -47,24 +48,8 @@ export interface BuildContext {
   readonly now: number;
 }
 
-/**
- * What the actions of one evaluation share within a decision: the template values made so far
- * (formatting money is the dear part, and most templates use only some of them).
- */
-interface Shared {
-  readonly values: Map<string, string>;
-}
-
-/** The build context with the decision's shared parts, made once per `buildActions` call. */
-interface Building extends BuildContext {
-  readonly shared: Map<Evaluation, Shared>;
-}
-
-function sharedOf(context: Building, evaluation: Evaluation): Shared {
-  let shared = context.shared.get(evaluation);
-  if (shared === undefined) context.shared.set(evaluation, (shared = { values: new Map() }));
-  return shared;
-}
+/** The build context of one `buildActions` call. */
+type Building = BuildContext;
 
 function describeContext(context: BuildContext, evaluation: Evaluation | undefined): DescribeContext {
   return { policy: context.policy, cap: evaluation?.cap ?? null, locale: EXPLAIN_LOCALE };
@@ -89,9 +74,31 @@ function fillLink(policy: Policy, subscriberId: string, amount: number, id: stri
           : name === 'actionId'
             ? id
             : '';
-    link += encodeURIComponent(value) + parts[i + 1]!;
+    link += (isUrlSafe(value) ? value : encodeURIComponent(value)) + parts[i + 1]!;
   }
   return kept(link);
+}
+
+/** Whether `encodeURIComponent(text)` is `text` (letters, digits and `-_.!~*'()` only). */
+function isUrlSafe(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (
+      !alnum &&
+      c !== 0x2d &&
+      c !== 0x5f &&
+      c !== 0x2e &&
+      c !== 0x21 &&
+      c !== 0x7e &&
+      c !== 0x2a &&
+      c !== 0x27 &&
+      c !== 0x28 &&
+      c !== 0x29
+    )
+      return false;
+  }
+  return true;
 }
 
 /**
@@ -190,12 +197,7 @@ function causeText(cause: UnblockCause, context: BuildContext): string {
 
 function sharedValue(context: BuildContext, evaluation: Evaluation, name: string): string | undefined {
   const f = evaluation.facts;
-  const cap = evaluation.cap !== null;
-  const dc = (): DescribeContext => ({
-    policy: context.policy,
-    cap: evaluation.cap,
-    locale: locale(context),
-  });
+  const cap = evaluation.cap;
   switch (name) {
     case 'subscriberId':
       return context.state.profile.subscriberId;
@@ -204,15 +206,17 @@ function sharedValue(context: BuildContext, evaluation: Evaluation, name: string
     case 'service':
       return typeof f.eventService === 'string' ? f.eventService : '';
     case 'capLabel':
-      return evaluation.cap?.label ?? '';
+      return cap?.label ?? '';
     case 'percent':
-      return cap ? formatPercent(f.usageRatio as number).replace('%', '') : '';
+      return cap !== null ? formatPercent(f.usageRatio as number).replace('%', '') : '';
     case 'spend':
-      return cap ? formatAmount(f.spend as number, dc()) : '';
+      return cap !== null ? formatAmount(f.spend as number, templateContext(context, cap)) : '';
     case 'limit':
-      return cap ? formatAmount(f.limit as number, dc()) : '';
+      return cap !== null ? formatAmount(f.limit as number, templateContext(context, cap)) : '';
     case 'remaining':
-      return cap ? formatAmount(Math.max(0, f.remaining as number), dc()) : '';
+      return cap !== null
+        ? formatAmount(Math.max(0, f.remaining as number), templateContext(context, cap))
+        : '';
     case 'reference':
       return context.event.type === 'dispute' ? context.event.reference : '';
     default:
@@ -220,33 +224,62 @@ function sharedValue(context: BuildContext, evaluation: Evaluation, name: string
   }
 }
 
-function templateValues(
-  context: Building,
-  evaluation: Evaluation,
-  extra: Record<string, string | (() => string)>,
-): (name: string) => string | undefined {
-  const own = sharedOf(context, evaluation).values;
-  // The action's own values first (a function is called only when a template asks for that value),
-  // then the shared ones; own entries only (no `toString` from a prototype).
-  return (name) => {
-    if (Object.prototype.hasOwnProperty.call(extra, name)) {
-      const value = extra[name]!;
-      return typeof value === 'function' ? value() : value;
+function templateContext(context: BuildContext, cap: Evaluation['cap']): DescribeContext {
+  return { policy: context.policy, cap, locale: locale(context) };
+}
+
+/**
+ * The values one action's templates may use: its own (those set here), then its evaluation's (facts
+ * formatted when a template asks for them; formatted money is kept by `formatMoney`).
+ */
+class ActionValues extends TemplateLookup {
+  scope: string | undefined;
+  reason: string | undefined;
+  howToLift: string | undefined;
+  paymentLink: string | undefined;
+  /** The amount to pay, in minor units, formatted in the subscriber's locale when asked for. */
+  amount: number | undefined;
+
+  constructor(
+    readonly context: BuildContext,
+    readonly evaluation: Evaluation | undefined,
+  ) {
+    super();
+    this.scope = undefined;
+    this.reason = undefined;
+    this.howToLift = undefined;
+    this.paymentLink = undefined;
+    this.amount = undefined;
+  }
+
+  lookup(name: string): string | undefined {
+    switch (name) {
+      case 'scope':
+        if (this.scope !== undefined) return this.scope;
+        break;
+      case 'reason':
+        if (this.reason !== undefined) return this.reason;
+        break;
+      case 'howToLift':
+        if (this.howToLift !== undefined) return this.howToLift;
+        break;
+      case 'paymentLink':
+        if (this.paymentLink !== undefined) return this.paymentLink;
+        break;
+      case 'amount':
+        if (this.amount !== undefined)
+          return formatMoney(this.amount, this.context.policy.currency, locale(this.context));
+        break;
     }
-    let value = own.get(name);
-    if (value === undefined) {
-      value = sharedValue(context, evaluation, name);
-      if (value !== undefined) own.set(name, value);
-    }
-    return value;
-  };
+    return this.evaluation === undefined ? undefined : sharedValue(this.context, this.evaluation, name);
+  }
 }
 
 function render(
   context: BuildContext,
   templateKey: string | undefined,
   fallback: string,
-  values: Record<string, string> | ((name: string) => string | undefined),
+  values: TemplateLookup,
 ): string {
   const texts = templateKey === undefined ? undefined : context.policy.document.templates[templateKey];
   const text = (texts === undefined ? undefined : textFor(texts, locale(context))) ?? fallback;
@@ -288,25 +321,17 @@ export function buildActions(
   const out: Action[] = [];
   const { fired, lifted, imposed } = changes;
   if (fired.length === 0 && lifted.length === 0 && imposed.length === 0) return out;
-  const context: Building = {
-    policy: given.policy,
-    state: given.state,
-    event: given.event,
-    now: given.now,
-    shared: new Map(),
-  };
+  const context: Building = given;
   for (const evaluation of evaluations) {
     const capId = evaluation.cap?.id ?? null;
-    const mine = (x: { evaluation: Evaluation | undefined }) =>
-      (x.evaluation?.cap?.id ?? null) === capId && x.evaluation === evaluation;
-    for (const f of fired) if (mine(f)) out.push(noticeAction(context, f));
-    for (const l of lifted) if (l.restriction.capId === capId) out.push(...liftActions(context, l));
-    for (const i of imposed) if (mine(i)) out.push(...imposeActions(context, evaluations, i));
+    for (const f of fired) if (f.evaluation === evaluation) out.push(noticeAction(context, f));
+    for (const l of lifted) if (l.restriction.capId === capId) liftActions(context, l, out);
+    for (const i of imposed) if (i.evaluation === evaluation) imposeActions(context, evaluations, i, out);
   }
   // A restriction of a cap the policy no longer has is lifted too, and said so.
-  if (lifted.length > 0) {
-    const evaluated = new Set(evaluations.map((e) => e.cap?.id));
-    for (const l of lifted) if (!evaluated.has(l.restriction.capId)) out.push(...liftActions(context, l));
+  for (const l of lifted) {
+    const capId = l.restriction.capId;
+    if (!evaluations.some((e) => e.cap?.id === capId)) liftActions(context, l, out);
   }
   return out;
 }
@@ -315,23 +340,15 @@ function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
   const dc = describeContext(context, evaluation);
   const conditions = explainCondition(rule.conditions, evaluation.facts);
   const reason = explainConditions(conditions, true, dc);
-  const because = (text: string) => becauseOfEvaluation(rule, evaluation, conditions, text);
   const subscriberId = context.state.profile.subscriberId;
   const capId = evaluation.cap?.id ?? null;
   const window = evaluation.window;
-  const causeEventId = context.event.id;
+  const event = context.event;
+  const causeEventId = event.id;
   const ruleId = rule.name;
   const subject = evaluation.cap === null ? '' : ` about ${evaluation.cap.label}`;
-  // Built field by field, in the order the actions have always had (no spreads: this runs per action).
-  const head = (kind: Action['kind'], id: string): Record<string, unknown> => ({
-    kind,
-    id,
-    subscriberId,
-    at: context.event.at,
-    capId,
-    ruleId,
-    causeEventId,
-  });
+  // Each action is one literal, field by field in the order the actions have always had (no spreads,
+  // no closures: this runs per action).
   switch (rule.event.type) {
     case 'notify': {
       const params = rule.event.params;
@@ -342,16 +359,47 @@ function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
         params.paymentLink === true && amount > 0
           ? fillLink(context.policy, subscriberId, amount, id)
           : undefined;
-      const extra: Record<string, string | (() => string)> = { reason };
-      if (link !== undefined) extra['paymentLink'] = link;
-      if (amount > 0) extra['amount'] = () => formatMoney(amount, context.policy.currency, locale(context));
-      const action = head('notify', id);
-      action['channels'] = params.channels === undefined ? ['sms'] : params.channels.slice();
-      action['template'] = template;
-      action['message'] = render(context, template, '', templateValues(context, evaluation, extra));
-      if (link !== undefined) action['paymentLink'] = link;
+      const values = new ActionValues(context, evaluation);
+      values.reason = reason;
+      values.paymentLink = link;
+      if (amount > 0) values.amount = amount;
+      const channels = params.channels === undefined ? ['sms'] : copyList(params.channels);
+      const message = render(context, template, '', values);
+      const because = becauseOfEvaluation(
+        rule,
+        evaluation,
+        conditions,
+        `Notice '${template}' sent${subject} because ${reason}.`,
+      );
+      const action: Record<string, unknown> =
+        link !== undefined
+          ? {
+              kind: 'notify',
+              id,
+              subscriberId,
+              at: event.at,
+              capId,
+              ruleId,
+              causeEventId,
+              channels,
+              template,
+              message,
+              paymentLink: link,
+            }
+          : {
+              kind: 'notify',
+              id,
+              subscriberId,
+              at: event.at,
+              capId,
+              ruleId,
+              causeEventId,
+              channels,
+              template,
+              message,
+            };
       if (params.threshold !== undefined) action['threshold'] = params.threshold;
-      action['because'] = because(`Notice '${template}' sent${subject} because ${reason}.`);
+      action['because'] = because;
       return action as Action;
     }
     case 'offerPayment': {
@@ -360,26 +408,70 @@ function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
         rule.event.params.amount === 'outstanding' ? outstandingOf(evaluation) : rule.event.params.amount;
       const link = fillLink(context.policy, subscriberId, amount, id);
       const money = formatMoney(amount, context.policy.currency, EXPLAIN_LOCALE);
-      const action = head('offerPayment', id);
-      action['amount'] = amount;
-      action['currency'] = context.policy.currency;
-      if (link !== undefined) action['link'] = link;
-      action['because'] = because(`A payment of ${money} was offered${subject} because ${reason}.`);
-      return action as Action;
+      const currency = context.policy.currency;
+      const because = becauseOfEvaluation(
+        rule,
+        evaluation,
+        conditions,
+        `A payment of ${money} was offered${subject} because ${reason}.`,
+      );
+      return (
+        link !== undefined
+          ? {
+              kind: 'offerPayment',
+              id,
+              subscriberId,
+              at: event.at,
+              capId,
+              ruleId,
+              causeEventId,
+              amount,
+              currency,
+              link,
+              because,
+            }
+          : {
+              kind: 'offerPayment',
+              id,
+              subscriberId,
+              at: event.at,
+              capId,
+              ruleId,
+              causeEventId,
+              amount,
+              currency,
+              because,
+            }
+      ) as Action;
     }
     case 'careNote': {
       const params = rule.event.params;
       const template = params.template;
       const id = actionId({ subscriberId, capId, ruleId, window, causeEventId, kind: 'careNote', template });
-      const summary =
-        template !== undefined
-          ? render(context, template, '', templateValues(context, evaluation, { reason }))
-          : careSummary(context, evaluation, reason);
-      const action = head('careNote', id);
-      action['queue'] = params.queue;
-      action['summary'] = summary;
-      action['because'] = because(`A note went to the ${params.queue} queue${subject} because ${reason}.`);
-      return action as Action;
+      let summary: string;
+      if (template !== undefined) {
+        const values = new ActionValues(context, evaluation);
+        values.reason = reason;
+        summary = render(context, template, '', values);
+      } else summary = careSummary(context, evaluation, reason);
+      const because = becauseOfEvaluation(
+        rule,
+        evaluation,
+        conditions,
+        `A note went to the ${params.queue} queue${subject} because ${reason}.`,
+      );
+      return {
+        kind: 'careNote',
+        id,
+        subscriberId,
+        at: event.at,
+        capId,
+        ruleId,
+        causeEventId,
+        queue: params.queue,
+        summary,
+        because,
+      } as Action;
     }
     default:
       throw new Error(`not a notice rule: ${rule.name}`);
@@ -437,47 +529,71 @@ function noticeId(
 function restrictionNotice(
   context: Building,
   id: string,
-  evaluation: Evaluation | undefined,
   restriction: Restriction,
   scope: Scope,
   templateKey: string | undefined,
   builtIn: 'restricted' | 'lifted',
-  values: Record<string, string>,
+  values: ActionValues,
   because: Because,
   link: string | undefined,
 ): NotifyAction {
-  const fullValues = evaluation === undefined ? values : templateValues(context, evaluation, values);
-  // Field by field, in the order notices have always had (no spreads: this runs per action).
-  const notice: Record<string, unknown> = {
-    kind: 'notify',
-    id,
-    subscriberId: context.state.profile.subscriberId,
-    at: context.event.at,
-    capId: restriction.capId,
-    ruleId: restriction.ruleId,
-    causeEventId: context.event.id,
-    channels: ['sms'],
-    template: templateKey ?? `spendcap:${builtIn}`,
-    message: render(context, templateKey, DEFAULT_NOTICES[builtIn], fullValues),
-  };
-  if (link !== undefined) notice['paymentLink'] = link;
-  notice['scope'] = copyScope(scope);
-  notice['because'] = because;
-  return notice as NotifyAction;
+  const event = context.event;
+  const subscriberId = context.state.profile.subscriberId;
+  const template = templateKey ?? `spendcap:${builtIn}`;
+  const message = render(context, templateKey, DEFAULT_NOTICES[builtIn], values);
+  const copied = copyScope(scope);
+  // One literal, field by field in the order notices have always had (this runs per action).
+  return (
+    link !== undefined
+      ? {
+          kind: 'notify',
+          id,
+          subscriberId,
+          at: event.at,
+          capId: restriction.capId,
+          ruleId: restriction.ruleId,
+          causeEventId: event.id,
+          channels: ['sms'],
+          template,
+          message,
+          paymentLink: link,
+          scope: copied,
+          because,
+        }
+      : {
+          kind: 'notify',
+          id,
+          subscriberId,
+          at: event.at,
+          capId: restriction.capId,
+          ruleId: restriction.ruleId,
+          causeEventId: event.id,
+          channels: ['sms'],
+          template,
+          message,
+          scope: copied,
+          because,
+        }
+  ) as NotifyAction;
 }
 
+/** Appends to `out` the restriction an imposed rule makes and the notice that tells the subscriber. */
 function imposeActions(
   context: Building,
   evaluations: readonly Evaluation[],
   { restriction, rule, evaluation }: Imposed,
-): Action[] {
+  out: Action[],
+): void {
   const dc = describeContext(context, evaluation);
   const cap = evaluation.cap!;
-  const scopeText = describeScope(restriction.scope, context.policy);
+  const policy = context.policy;
+  const subscriberId = context.state.profile.subscriberId;
+  const event = context.event;
+  const scopeText = describeScope(restriction.scope, policy);
   const conditions = explainCondition(rule.conditions, evaluation.facts);
   const reason = explainConditions(conditions, true, dc);
-  const lift = liftForScope(context.state, context.policy, restriction, (c) => factsOfCap(evaluations, c));
-  const templateKey = context.policy.document.notices?.restricted;
+  const lift = liftForScope(context.state, policy, restriction, (c) => factsOfCap(evaluations, c));
+  const templateKey = policy.document.notices?.restricted;
   const id = noticeId(
     context,
     restriction,
@@ -485,58 +601,73 @@ function imposeActions(
     evaluation.window,
     templateKey ?? 'spendcap:restricted',
   );
-  const link =
-    lift.payment !== undefined
-      ? fillLink(context.policy, context.state.profile.subscriberId, lift.payment, id)
-      : undefined;
+  const link = lift.payment !== undefined ? fillLink(policy, subscriberId, lift.payment, id) : undefined;
   const liftClause = describeLift(
     lift,
-    { currency: context.policy.currency, timeZone: context.state.profile.timeZone, locale: dc.locale },
+    { currency: policy.currency, timeZone: context.state.profile.timeZone, locale: dc.locale },
     link,
   );
-  const howToLift = `${capitalize(liftClause)}.`;
   const because = becauseOfEvaluation(
     rule,
     evaluation,
     conditions,
-    `${describeRestriction(restriction, context.policy)} because ${reason}; ${liftClause}.`,
+    `${describeRestriction(restriction, policy)} because ${reason}; ${liftClause}.`,
   );
-  // Field by field, in the order these actions have always had (no spreads: this runs per action).
-  const built: Record<string, unknown> = {
-    kind: restriction.kind,
-    id: restriction.actionId,
-    subscriberId: context.state.profile.subscriberId,
-    at: context.event.at,
-    capId: cap.id,
-    ruleId: rule.name,
-    causeEventId: context.event.id,
-    scope: copyScope(restriction.scope),
-  };
-  if (restriction.kind === 'throttle') built['kbps'] = restriction.kbps!;
-  built['because'] = because;
-  const action = built as Action;
-  const values: Record<string, string> = { scope: scopeText, reason, howToLift };
-  if (link !== undefined) values['paymentLink'] = link;
-  if (lift.payment !== undefined)
-    values['amount'] = formatMoney(lift.payment, context.policy.currency, locale(context));
-  const notice = restrictionNotice(
-    context,
-    id,
-    evaluation,
-    restriction,
-    restriction.scope,
-    templateKey,
-    'restricted',
-    values,
-    because,
-    link,
+  // One literal, field by field in the order these actions have always had (this runs per action).
+  const scope = copyScope(restriction.scope);
+  const action =
+    restriction.kind === 'throttle'
+      ? {
+          kind: restriction.kind,
+          id: restriction.actionId,
+          subscriberId,
+          at: event.at,
+          capId: cap.id,
+          ruleId: rule.name,
+          causeEventId: event.id,
+          scope,
+          kbps: restriction.kbps!,
+          because,
+        }
+      : {
+          kind: restriction.kind,
+          id: restriction.actionId,
+          subscriberId,
+          at: event.at,
+          capId: cap.id,
+          ruleId: rule.name,
+          causeEventId: event.id,
+          scope,
+          because,
+        };
+  const values = new ActionValues(context, evaluation);
+  values.scope = scopeText;
+  values.reason = reason;
+  values.howToLift = `${capitalize(liftClause)}.`;
+  values.paymentLink = link;
+  values.amount = lift.payment;
+  out.push(
+    action as Action,
+    restrictionNotice(
+      context,
+      id,
+      restriction,
+      restriction.scope,
+      templateKey,
+      'restricted',
+      values,
+      because,
+      link,
+    ),
   );
-  return [action, notice];
 }
 
-function liftActions(context: Building, lifted: Lifted): Action[] {
+/** Appends to `out` the unblock of a lifted restriction and the notice that tells the subscriber. */
+function liftActions(context: Building, lifted: Lifted, out: Action[]): void {
   const { restriction, scope, cause, rule, evaluation } = lifted;
   const dc = describeContext(context, evaluation);
+  const subscriberId = context.state.profile.subscriberId;
+  const event = context.event;
   const scopeText = describeScope(scope, context.policy);
   const why = causeText(cause, context);
   const conditions =
@@ -551,41 +682,45 @@ function liftActions(context: Building, lifted: Lifted): Action[] {
       : { ruleName: restriction.ruleId, facts: {}, conditions: [], text: kept(text) };
   const window = evaluation?.window ?? '';
   const id = actionId({
-    subscriberId: context.state.profile.subscriberId,
+    subscriberId,
     capId: restriction.capId,
     ruleId: restriction.ruleId,
     window,
     kind: 'unblock',
     scope,
-    causeEventId: context.event.id,
+    causeEventId: event.id,
   });
   const action: Action = {
     kind: 'unblock',
     id,
-    subscriberId: context.state.profile.subscriberId,
-    at: context.event.at,
+    subscriberId,
+    at: event.at,
     capId: restriction.capId,
     ruleId: restriction.ruleId,
-    causeEventId: context.event.id,
+    causeEventId: event.id,
     scope: copyScope(scope),
     cause,
     lifts: restriction.kind,
     because,
   };
   const templateKey = context.policy.document.notices?.lifted;
-  const notice = restrictionNotice(
-    context,
-    noticeId(context, restriction, scope, window, templateKey ?? 'spendcap:lifted'),
-    evaluation,
-    restriction,
-    scope,
-    templateKey,
-    'lifted',
-    { scope: scopeText, reason: why },
-    because,
-    undefined,
+  const values = new ActionValues(context, evaluation);
+  values.scope = scopeText;
+  values.reason = why;
+  out.push(
+    action,
+    restrictionNotice(
+      context,
+      noticeId(context, restriction, scope, window, templateKey ?? 'spendcap:lifted'),
+      restriction,
+      scope,
+      templateKey,
+      'lifted',
+      values,
+      because,
+      undefined,
+    ),
   );
-  return [action, notice];
 }
 
 /** The facts a cap was evaluated on in this decision. */
@@ -595,7 +730,16 @@ function factsOfCap(evaluations: readonly Evaluation[], cap: { id: string }): Ev
 
 /** Actions hand out their own scope arrays: nothing a consumer does to one can reach the state or the policy. */
 function copyScope(scope: Scope): Scope {
-  return scope.map((pair) => ({ ...pair }));
+  const copy = new Array<{ service: string; zone: string }>(scope.length);
+  for (let i = 0; i < scope.length; i++) copy[i] = { service: scope[i]!.service, zone: scope[i]!.zone };
+  return copy;
+}
+
+/** A copy of a (frozen) list of the policy's, element by element (slicing a frozen array costs more). */
+function copyList<T>(list: readonly T[]): T[] {
+  const copy = new Array<T>(list.length);
+  for (let i = 0; i < list.length; i++) copy[i] = list[i]!;
+  return copy;
 }
 
 /** The text with its first letter in upper case. */

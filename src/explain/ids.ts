@@ -123,10 +123,32 @@ const HEX_DIGITS = '0123456789abcdef';
 
 /** `act_` and the 16 hex digits of the hash, as one flat string (concatenation would build a rope). */
 function idText(h: Hash): string {
-  const codes = [0x61, 0x63, 0x74, 0x5f];
-  for (let half = 1; half >= 0; half--) {
-    const v = h[half]!;
-    for (let shift = 28; shift >= 0; shift -= 4) codes.push(HEX_DIGITS.charCodeAt((v >>> shift) & 15));
-  }
-  return String.fromCharCode(...codes);
+  const hi = h[1];
+  const lo = h[0];
+  const x = (v: number, shift: number): number => HEX_CODES[(v >>> shift) & 15]!;
+  return String.fromCharCode(
+    0x61,
+    0x63,
+    0x74,
+    0x5f,
+    x(hi, 28),
+    x(hi, 24),
+    x(hi, 20),
+    x(hi, 16),
+    x(hi, 12),
+    x(hi, 8),
+    x(hi, 4),
+    x(hi, 0),
+    x(lo, 28),
+    x(lo, 24),
+    x(lo, 20),
+    x(lo, 16),
+    x(lo, 12),
+    x(lo, 8),
+    x(lo, 4),
+    x(lo, 0),
+  );
 }
+
+/** The character codes of the hex digits. */
+const HEX_CODES: readonly number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));

@@ -41,6 +41,11 @@ export function resolveTemplateText(
   return undefined;
 }
 
+/** Values for a template found by name, for a caller that knows them only when asked. */
+export abstract class TemplateLookup {
+  abstract lookup(name: string): string | undefined;
+}
+
 /**
  * Fills `{name}` placeholders; a placeholder without a value is left out rather than printed raw.
  *
@@ -49,15 +54,22 @@ export function resolveTemplateText(
  */
 export function renderTemplate(
   text: string,
-  values: Readonly<Record<string, string>> | ((name: string) => string | undefined),
+  values: Readonly<Record<string, string>> | ((name: string) => string | undefined) | TemplateLookup,
 ): string {
-  const valueOf =
-    typeof values === 'function'
-      ? values
-      : (name: string) => (Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined);
   const parts = templateParts(text);
   let out = parts[0]!;
-  for (let i = 1; i < parts.length; i += 2) out += (valueOf(parts[i]!) ?? '') + parts[i + 1]!;
+  for (let i = 1; i < parts.length; i += 2) {
+    const name = parts[i]!;
+    const value =
+      values instanceof TemplateLookup
+        ? values.lookup(name)
+        : typeof values === 'function'
+          ? values(name)
+          : Object.prototype.hasOwnProperty.call(values, name)
+            ? values[name]
+            : undefined;
+    out += (value ?? '') + parts[i + 1]!;
+  }
   // Tidy what empty values leave behind (a space before punctuation, double spaces), only when there is
   // any: testing costs less than replacing.
   if (/\s[.,:;!?]/.test(out)) out = out.replace(/\s+([.,:;!?])/g, '$1');
@@ -270,6 +282,11 @@ export function toDecimalString(minor: number, digits: number): string {
  * formatMoney(150000, 'PLN', 'pl-PL'); // '1500,00 zł'
  */
 export function formatMoney(minor: number, currency: string, locale: string): string {
+  // The locale's pattern learnt from Intl, where it has been proved, costs less than Intl and than
+  // looking the amount up in a table of texts (amounts rarely repeat exactly).
+  const small = minor > -EXACT_MINOR && minor < EXACT_MINOR;
+  const pattern = small ? moneyPattern(locale, currency) : null;
+  if (pattern !== null) return applyPattern(pattern, minor);
   const texts = tableOf(moneyTexts, locale, currency);
   let text = texts.get(minor);
   if (text === undefined) {
@@ -277,15 +294,9 @@ export function formatMoney(minor: number, currency: string, locale: string): st
     // Intl formats a decimal string exactly; a float could round a large amount. Below 2^31 minor
     // units the float is within a billionth of a minor unit of the amount, which rounding to the
     // currency's digits undoes exactly, and formatting a number costs less (a test holds the two equal).
-    // Below that, the locale's pattern learnt from Intl costs less again, where it has been proved.
-    const small = minor > -EXACT_MINOR && minor < EXACT_MINOR;
-    const pattern = small ? moneyPattern(locale, currency) : null;
-    text =
-      pattern !== null
-        ? applyPattern(pattern, minor)
-        : formatter(locale, currency).format(
-            small ? minor / 10 ** digits : (toDecimalString(minor, digits) as unknown as number),
-          );
+    text = formatter(locale, currency).format(
+      small ? minor / 10 ** digits : (toDecimalString(minor, digits) as unknown as number),
+    );
     if (texts.size >= MAX_MONEY_TEXTS) texts.clear();
     texts.set(minor, text);
   }

@@ -279,7 +279,13 @@ export class Decider {
       cycle = cycleAt(draft, now);
       if (memo !== null) {
         const { timeZone, cycleAnchorDay } = draft.profile;
-        next = { ...memo, cycle, horizon: previousWindow(cycle, timeZone, cycleAnchorDay).start };
+        next = {
+          matched: memo.matched,
+          suppressed: memo.suppressed,
+          windows: memo.windows,
+          cycle,
+          horizon: previousWindow(cycle, timeZone, cycleAnchorDay).start,
+        };
       }
     }
     const applied = applyEvent(draft, policy, event, at, cycle, ids);
@@ -696,7 +702,13 @@ export class Decider {
         if (this.#groupOf[q] === group && nextMatched[q] === 1) any = true;
       if (!any) windows[group] = '';
     }
-    return { ...memo, matched: nextMatched, windows };
+    return {
+      matched: nextMatched,
+      suppressed: memo.suppressed,
+      windows,
+      cycle: memo.cycle,
+      horizon: memo.horizon,
+    };
   }
 
   #memoOf(

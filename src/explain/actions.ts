@@ -13,10 +13,12 @@ import type { LoadedRule, Policy } from '../policy/types.js';
 import type { Evaluation, Fired, Imposed, Lifted, Reconciled } from '../reconcile/reconcile.js';
 import { explainCondition } from '../rules/conditions.js';
 import {
+  capAmount,
   describeScope,
   explainConditions,
   formatAmount,
   formatPercent,
+  percentOf,
   type DescribeContext,
 } from './describe.js';
 import { actionId } from './ids.js';
@@ -208,24 +210,20 @@ function sharedValue(context: BuildContext, evaluation: Evaluation, name: string
     case 'capLabel':
       return cap?.label ?? '';
     case 'percent':
-      return cap !== null ? formatPercent(f.usageRatio as number).replace('%', '') : '';
+      return cap !== null ? String(percentOf(f.usageRatio as number)) : '';
     case 'spend':
-      return cap !== null ? formatAmount(f.spend as number, templateContext(context, cap)) : '';
+      return cap !== null ? capAmount(f.spend as number, cap, context.policy.currency, locale(context)) : '';
     case 'limit':
-      return cap !== null ? formatAmount(f.limit as number, templateContext(context, cap)) : '';
+      return cap !== null ? capAmount(f.limit as number, cap, context.policy.currency, locale(context)) : '';
     case 'remaining':
       return cap !== null
-        ? formatAmount(Math.max(0, f.remaining as number), templateContext(context, cap))
+        ? capAmount(Math.max(0, f.remaining as number), cap, context.policy.currency, locale(context))
         : '';
     case 'reference':
       return context.event.type === 'dispute' ? context.event.reference : '';
     default:
       return undefined;
   }
-}
-
-function templateContext(context: BuildContext, cap: Evaluation['cap']): DescribeContext {
-  return { policy: context.policy, cap, locale: locale(context) };
 }
 
 /**
@@ -482,28 +480,30 @@ function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
 function careSummary(context: BuildContext, evaluation: Evaluation, reason: string): string {
   const dc = describeContext(context, evaluation);
   const { state, policy } = context;
-  const restricted =
-    state.restrictions.length === 0
-      ? 'nothing is restricted'
-      : `restricted: ${state.restrictions.map((r) => `${describeScope(r.scope, policy)} (${r.kind}, ${r.capId})`).join('; ')}`;
+  let restricted = 'nothing is restricted';
+  for (let i = 0; i < state.restrictions.length; i++) {
+    const r = state.restrictions[i]!;
+    const part = `${describeScope(r.scope, policy)} (${r.kind}, ${r.capId})`;
+    restricted = i === 0 ? `restricted: ${part}` : `${restricted}; ${part}`;
+  }
   const where = `in ${state.location.country} (zone ${state.location.zone})`;
   const amount = outstandingOf(evaluation);
   const offered =
     amount > 0 && policy.document.paymentLink !== undefined
       ? `payment link available for ${formatMoney(amount, policy.currency, dc.locale)}`
       : 'no payment due';
-  const capPart =
+  let subject =
     evaluation.cap === null
-      ? undefined
+      ? ''
       : `${evaluation.cap.label} at ${formatPercent(evaluation.facts.usageRatio as number)} (${formatAmount(evaluation.facts.spend as number, dc)} of ${formatAmount(evaluation.cap.limit, dc)}) because ${reason}`;
-  const disputes = Object.entries(state.disputes)
-    .filter(([, d]) => d.status === 'open')
-    .map(
-      ([reference, d]) =>
-        `dispute ${reference} open for ${formatMoney(d.amount, policy.currency, dc.locale)} since ${formatDate(d.openedAt, dc.locale, state.profile.timeZone)}`,
-    );
-  const subject =
-    [capPart, ...disputes].filter((x) => x !== undefined).join('; ') || `noted because ${reason}`;
+  for (const reference in state.disputes) {
+    if (!Object.prototype.hasOwnProperty.call(state.disputes, reference)) continue;
+    const d = state.disputes[reference]!;
+    if (d.status !== 'open') continue;
+    const part = `dispute ${reference} open for ${formatMoney(d.amount, policy.currency, dc.locale)} since ${formatDate(d.openedAt, dc.locale, state.profile.timeZone)}`;
+    subject = subject === '' ? part : `${subject}; ${part}`;
+  }
+  if (subject === '') subject = `noted because ${reason}`;
   return kept(`${state.profile.subscriberId}: ${subject}; ${restricted}; ${where}; ${offered}.`);
 }
 

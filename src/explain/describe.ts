@@ -33,15 +33,23 @@ const MONEY_FACTS = new Set(['spend', 'paid', 'outstanding', 'limit', 'remaining
  * formatAmount(20000, context); // 'PLN 200.00'
  */
 export function formatAmount(amount: number, context: DescribeContext): string {
-  if (context.cap?.measure === 'quantity') {
-    return `${quantityFormatter(context.locale).format(amount)} ${context.cap.unit}`;
-  }
-  return formatMoney(Math.round(amount), context.policy.currency, context.locale);
+  return capAmount(amount, context.cap, context.policy.currency, context.locale);
+}
+
+/** `formatAmount` without a context object: a cap's amount in `locale`. */
+export function capAmount(amount: number, cap: LoadedCap | null, currency: string, locale: string): string {
+  if (cap?.measure === 'quantity') return `${quantityFormatter(locale).format(amount)} ${cap.unit}`;
+  return formatMoney(Math.round(amount), currency, locale);
 }
 
 /** A ratio as a whole percentage, rounded down so "100%" is only said when the limit is reached. */
 export function formatPercent(ratio: number): string {
-  return `${Math.floor(ratio * 100 + 1e-9)}%`;
+  return `${percentOf(ratio)}%`;
+}
+
+/** The whole percentage `formatPercent` writes, without the sign. */
+export function percentOf(ratio: number): number {
+  return Math.floor(ratio * 100 + 1e-9);
 }
 
 function formatFact(fact: string, value: FactValue | readonly FactValue[], context: DescribeContext): string {

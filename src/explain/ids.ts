@@ -75,6 +75,33 @@ function feedJsonString(h: Hash, text: string): void {
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 
+/**
+ * Feeds a scope as `feedJsonString` feeds its text `service@zone,service@zone,...`, pair by pair
+ * without building the text (which it does only when a part needs escaping).
+ */
+function feedScope(h: Hash, scope: ActionIdentity['scope']): void {
+  if (scope === undefined) {
+    feed(h, '""');
+    return;
+  }
+  const lo = h[0];
+  const hi = h[1];
+  feed(h, '"');
+  let plain = true;
+  for (let i = 0; i < scope.length && plain; i++) {
+    if (i > 0) feed(h, ',');
+    plain = feedPlain(h, scope[i]!.service);
+    if (plain) feed(h, '@');
+    plain = plain && feedPlain(h, scope[i]!.zone);
+  }
+  if (plain) feed(h, '"');
+  else {
+    h[0] = lo;
+    h[1] = hi;
+    feed(h, JSON.stringify(scope.map((p) => `${p.service}@${p.zone}`).join(',')));
+  }
+}
+
 /** The content an action id is derived from. */
 export interface ActionIdentity {
   readonly subscriberId: string;
@@ -110,7 +137,7 @@ export function actionId(identity: ActionIdentity): string {
   feed(h, ',');
   feedJsonString(h, identity.kind);
   feed(h, ',');
-  feedJsonString(h, identity.scope?.map((p) => `${p.service}@${p.zone}`).join(',') ?? '');
+  feedScope(h, identity.scope);
   feed(h, ',');
   feedJsonString(h, identity.causeEventId);
   feed(h, ',');

@@ -164,7 +164,22 @@ export function copySubscriberFacts(from: SubscriberFacts, to: SubscriberFacts):
  * subscriberFacts(state, context, now).roaming; // true while abroad
  */
 export function subscriberFacts(state: SubscriberState, context: EventContext, now: number): SubscriberFacts {
-  const out = {} as { -readonly [K in keyof SubscriberFacts]: SubscriberFacts[K] };
+  // Made with every fact in place, so that writing them does not grow the object key by key.
+  const out: { -readonly [K in keyof SubscriberFacts]: SubscriberFacts[K] } = {
+    zone: '',
+    country: '',
+    roaming: false,
+    previousZone: '',
+    zoneChanged: false,
+    eventType: context.type,
+    eventService: null,
+    eventZone: null,
+    tenureMonths: null,
+    segment: null,
+    openDisputes: 0,
+    disputedAmount: 0,
+    oldestOpenDisputeDays: null,
+  };
   writeSubscriberFacts(
     out,
     state,
@@ -245,7 +260,20 @@ export function capFacts(
     limit: 0,
     usageRatio: 0,
     remaining: 0,
-    ...subscriber,
+    // The subscriber facts written out, in their order (a spread is a generic copy per cap and event).
+    zone: subscriber.zone,
+    country: subscriber.country,
+    roaming: subscriber.roaming,
+    previousZone: subscriber.previousZone,
+    zoneChanged: subscriber.zoneChanged,
+    eventType: subscriber.eventType,
+    eventService: subscriber.eventService,
+    eventZone: subscriber.eventZone,
+    tenureMonths: subscriber.tenureMonths,
+    segment: subscriber.segment,
+    openDisputes: subscriber.openDisputes,
+    disputedAmount: subscriber.disputedAmount,
+    oldestOpenDisputeDays: subscriber.oldestOpenDisputeDays,
     optedIn: false,
     agentOverride: false,
     daysLeftInWindow: 0,

@@ -118,10 +118,13 @@ export function windowAt(
   checkKind(kind);
   checkInstant(instant, 'instant');
   checkAnchorDay(anchorDay);
-  checkTimeZone(timeZone);
 
+  // A zone with windows kept has been checked (its table is made only after the check).
   let byAnchor = lastWindows.get(timeZone);
-  if (byAnchor === undefined) byAnchor = remember(lastWindows, timeZone, new Array(32).fill(undefined));
+  if (byAnchor === undefined) {
+    checkTimeZone(timeZone);
+    byAnchor = remember(lastWindows, timeZone, new Array(32).fill(undefined));
+  }
   const slot = kind === 'day' ? 0 : anchorDay;
   let list = byAnchor[slot];
   // Windows never overlap, so a cached window that contains the instant is the answer.

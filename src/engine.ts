@@ -18,7 +18,7 @@ import {
   type Hot,
   type Memo,
 } from './decide/decider.js';
-import { fastEvent, fastProfile } from './decide/fast-event.js';
+import { checkedInstant, fastEvent, fastProfile, type KnownParts } from './decide/fast-event.js';
 import { explainCondition } from './rules/conditions.js';
 import { becauseOf, describeLift, describeRestriction } from './explain/actions.js';
 import { explainConditions } from './explain/describe.js';
@@ -205,13 +205,16 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
   /** `Date.parse(event.at)` of the last event the fast check accepted, NaN after the schema's. */
   const instant = { at: NaN };
 
-  /** The event, validated: by the fast check when it is certainly valid, else by the schema. */
-  function parseEvent(input: unknown): SpendEvent | Issue[] {
+  /**
+   * The event, validated: by the fast check when it is certainly valid, else by the schema. `known`:
+   * its `id` and `at` as checked before, if they were.
+   */
+  function parseEvent(input: unknown, known?: KnownParts): SpendEvent | Issue[] {
     instant.at = NaN;
     try {
       // Validation walks caller data: a getter that throws or a nesting deep enough to overflow the
       // stack must come back as a rejection, never as an exception.
-      const fast = reference ? null : fastEvent(input, policy, decider.services, instant);
+      const fast = reference ? null : fastEvent(input, policy, decider.services, instant, known);
       if (fast !== null) return fast;
       const parsed = EventSchema.safeParse(input);
       return parsed.success ? parsed.data : issuesFromZod(parsed.error.issues, input, EVENT_CONTEXT);
@@ -289,19 +292,36 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     const decisions = new Array<BatchDecision>(n);
     const subscriberIds = new Array<string | null>(n);
     const eventIds = new Array<string | null>(n);
+    // Each event's `at` and its instant, when it and the id pass the fast check's tests: read here, in
+    // input order, where the caller's strings lie in sequence, rather than when the event's turn comes
+    // in subscriber order, where each string is a cache miss (see KnownParts).
+    const ats = new Array<string | null>(n);
+    const instants = new Float64Array(n);
     for (let position = 0; position < n; position++) {
       let subscriberId: string | null = null;
       let eventId: string | null = null;
+      let at: string | null = null;
+      let checked = NaN;
       try {
         const input = inputs[position];
         const record = input !== null && typeof input === 'object' ? (input as Record<string, unknown>) : {};
-        subscriberId = typeof record['subscriberId'] === 'string' ? record['subscriberId'] : null;
-        eventId = typeof record['id'] === 'string' ? record['id'] : null;
+        // Each read once (a getter may answer differently the second time).
+        const subscriber = record['subscriberId'];
+        subscriberId = typeof subscriber === 'string' ? subscriber : null;
+        const id = record['id'];
+        eventId = typeof id === 'string' ? id : null;
+        if (!reference) {
+          const value = record['at'];
+          checked = checkedInstant(eventId, value);
+          if (!Number.isNaN(checked)) at = value as string;
+        }
       } catch {
         // An unreadable event is rejected by parseEvent with the reason, or below without a subscriber.
       }
       subscriberIds[position] = subscriberId;
       eventIds[position] = eventId;
+      ats[position] = at;
+      instants[position] = checked;
     }
     const entries = new Map<string, Entry>();
     // Each subscriber's events in their order, one subscriber after another: decisions depend only on
@@ -314,11 +334,15 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     const queue = order === null ? inputs : gather(inputs, order);
     const queueSubscribers = order === null ? subscriberIds : gather(subscriberIds, order);
     const queueIds = order === null ? eventIds : gather(eventIds, order);
+    const queueAts = order === null ? ats : gather(ats, order);
+    const queueInstants = order === null ? instants : gatherNumbers(instants, order);
+    const known: KnownParts = { id: null, at: null, instant: NaN };
     const made = order === null ? decisions : new Array<BatchDecision>(n);
     // The entry of the event before (grouped, the next event is mostly the same subscriber's).
     let lastId: string | null = null;
     let lastEntry: Entry | undefined;
     for (let k = 0; k < n; k++) {
+      if (order !== null && k % PREFETCH === 0) touchAhead(queue, k);
       const position = order === null ? k : order[k]!;
       const input = queue[k];
       const subscriberId = queueSubscribers[k]!;
@@ -370,7 +394,11 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         continue;
       }
       if (entry.owned) {
-        made[k] = decideOwned(entry, input, eventId, subscriberId);
+        const at = queueAts[k]!;
+        known.id = at === null ? null : eventId;
+        known.at = at;
+        known.instant = queueInstants[k]!;
+        made[k] = decideOwned(entry, input, eventId, subscriberId, known);
         continue;
       }
       const decision = await process(entry.state, input);
@@ -406,8 +434,9 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     input: unknown,
     eventId: string | null,
     subscriberId: string,
+    known: KnownParts,
   ): BatchDecision {
-    const event = parseEvent(input);
+    const event = parseEvent(input, known);
     if (Array.isArray(event))
       return { eventId, subscriberId, outcome: 'rejected', actions: NO_ACTIONS, issues: event };
     let outcome: Decision['outcome'];
@@ -562,6 +591,34 @@ function groupBySubscriber(subscriberIds: readonly (string | null)[]): Int32Arra
 
 /** From how many applied ids `run` keeps a set of them beside a state (below, a search is cheaper). */
 const INDEX_IDS_FROM = 32;
+
+/** How many events ahead `run` touches the caller's event objects (see `touchAhead`). */
+const PREFETCH = 64;
+let touched = 0;
+
+/**
+ * Reads the header of each of the next PREFETCH event objects in one tight loop. In subscriber order
+ * every event object is a cache miss; loads issued together here overlap, where one by one each would
+ * wait for memory while its event is decided. `Array.isArray` reads the object's map and runs no
+ * caller code (not even a proxy's trap; it throws only for a revoked proxy).
+ */
+function touchAhead(queue: readonly unknown[], from: number): void {
+  const end = Math.min(queue.length, from + PREFETCH);
+  let count = 0;
+  try {
+    for (let k = from; k < end; k++) if (Array.isArray(queue[k])) count++;
+  } catch {
+    // A revoked proxy (Array.isArray throws for one): the rest of the block is not touched.
+  }
+  touched = count;
+}
+
+/** `list` in the order of `order`, as a typed array. */
+function gatherNumbers(list: Float64Array, order: Int32Array): Float64Array {
+  const out = new Float64Array(order.length);
+  for (let k = 0; k < order.length; k++) out[k] = list[order[k]!]!;
+  return out;
+}
 
 /** `list` in the order of `order`. */
 function gather<T>(list: readonly T[], order: Int32Array): T[] {

@@ -409,6 +409,29 @@ describe('state and batch API', () => {
     expect(fast.decisions[8]!.actions.map((a) => a.kind)).toContain('unblock');
   });
 
+  it('run decides an event whose getters change between reads on its first reading of id and at', async () => {
+    // run reads id and at in input order, before deciding in subscriber order; an event whose getters
+    // answer differently the second time must still be decided on one consistent, checked reading.
+    const policy = loadPolicy(shippedPolicyJson());
+    const fickle = (base: Record<string, unknown>): Record<string, unknown> => {
+      const event = { ...base };
+      for (const key of ['id', 'at'] as const) {
+        const first = base[key];
+        let reads = 0;
+        Object.defineProperty(event, key, {
+          enumerable: true,
+          get: () => (reads++ === 0 ? first : key === 'at' ? 'not a time' : ''),
+        });
+      }
+      return event;
+    };
+    const plain = [ev.usage(T(2), 'data', 'DE', 15_000), ev.usage(T(2, 1), 'data', 'DE', 6_000)];
+    const result = await createEngine(policy).run(plain.map(fickle), [profile]);
+    const expected = await createEngine(policy).run(plain, [profile]);
+    expect(result.decisions.map((d) => d.outcome)).toEqual(['applied', 'applied']);
+    expect(result).toEqual(expected);
+  });
+
   it('run finds repeats among many applied ids of one subscriber, as the reference does', async () => {
     // Past a few dozen applied ids run keeps a set of them beside the state: repeats of ids applied
     // before and after that point, and the state it hands out, must be what the reference gives.

@@ -195,6 +195,30 @@ function onlyKeys(input: Input, allowed: ReadonlySet<string>): boolean {
 }
 
 /**
+ * An event's `id` and `at` as read and checked earlier (`checkedInstant`), for a caller that reads the
+ * event again later (`run` reads them in input order, where the caller's strings lie in sequence, and
+ * decides in subscriber order, where touching a string is a cache miss). `fastEvent` then takes these
+ * values for `id` and `at` without reading them again: the copy it returns holds what was checked, as
+ * for any value it reads once. `id` is null when nothing is known.
+ */
+export interface KnownParts {
+  id: string | null;
+  at: string | null;
+  /** `Date.parse(at)`. */
+  instant: number;
+}
+
+/**
+ * `Date.parse(at)` when `id` and `at` pass the checks `fastEvent` makes of them, else NaN.
+ *
+ * @example
+ * checkedInstant('e1', '2026-11-24T00:00:00Z'); // Date.parse('2026-11-24T00:00:00Z')
+ */
+export function checkedInstant(id: unknown, at: unknown): number {
+  return isId(id) && isInstant(at) ? lastInstant : NaN;
+}
+
+/**
  * The event as the schema would parse it, when it is certainly valid; null when zod must decide.
  *
  * Each key is read once, in one `for...in` pass over the object (the event types have a dozen shapes,
@@ -208,6 +232,7 @@ export function fastEvent(
   policy: Policy,
   services: ReadonlySet<string>,
   instant?: { at: number },
+  known?: KnownParts,
 ): SpendEvent | null {
   if (!isPlain(value) || !pristine()) return null;
   let type: unknown, id: unknown, subscriberId: unknown, at: unknown, service: unknown;
@@ -306,7 +331,13 @@ export function fastEvent(
   }
   if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(ALLOWED, type)) return null;
   if ((keys & ~ALLOWED[type as SpendEvent['type']]) !== 0) return null;
-  if (!isId(id) || !isId(subscriberId) || !isInstant(at)) return null;
+  if (known !== undefined && known.id !== null && (keys & (ID | AT)) === (ID | AT)) {
+    // The event's id and at as read and checked before (see KnownParts).
+    id = known.id;
+    at = known.at;
+    if (!isId(subscriberId)) return null;
+    lastInstant = known.instant;
+  } else if (!isId(id) || !isId(subscriberId) || !isInstant(at)) return null;
   // `Date.parse(event.at)`, for the caller that would parse it next.
   if (instant !== undefined) instant.at = lastInstant;
   switch (type) {

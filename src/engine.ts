@@ -323,7 +323,11 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       ats[position] = at;
       instants[position] = checked;
     }
-    const entries = new Map<string, Entry>();
+    // Grouped, each subscriber's events are one run: its entry is the previous event's or a new one,
+    // and a table of entries is needed only in input order (the reference).
+    const entries = reference ? new Map<string, Entry>() : null;
+    const entryIds: string[] = [];
+    const entryList: Entry[] = [];
     // Each subscriber's events in their order, one subscriber after another: decisions depend only on
     // the subscriber's own state and events (SPEC invariant 8), and a state is then decided on while it
     // is in the processor's cache rather than fetched from memory for every event of an interleaved
@@ -348,7 +352,11 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       const subscriberId = queueSubscribers[k]!;
       const eventId = queueIds[k]!;
       let entry =
-        subscriberId === null ? undefined : subscriberId === lastId ? lastEntry : entries.get(subscriberId);
+        subscriberId === null
+          ? undefined
+          : subscriberId === lastId
+            ? lastEntry
+            : (entries?.get(subscriberId) ?? undefined);
       if (entry === undefined && subscriberId !== null) {
         const stored = getOwn(initial, subscriberId);
         const profile = profileById.get(subscriberId);
@@ -370,7 +378,11 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
             continue;
           }
         }
-        if (entry !== undefined) entries.set(subscriberId, entry);
+        if (entry !== undefined) {
+          entries?.set(subscriberId, entry);
+          entryIds.push(subscriberId);
+          entryList.push(entry);
+        }
       }
       lastId = subscriberId;
       lastEntry = entry;
@@ -420,10 +432,11 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     if (order !== null) for (let k = 0; k < n; k++) decisions[order[k]!] = made[k]!;
     // Keyed by subscriber id, data: a dictionary-mode record (see `dictionary`).
     const states = dictionaryOf(initial, (state) => state);
-    for (const [id, entry] of entries) {
+    for (let i = 0; i < entryList.length; i++) {
+      const entry = entryList[i]!;
       // Only a state run made: one of the caller's that no event changed stays as it was given.
       if (entry.owned) produced.add(entry.state, entry.memo);
-      setOwn(states, id, entry.state);
+      setOwn(states, entryIds[i]!, entry.state);
     }
     return { decisions, states };
   }

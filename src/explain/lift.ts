@@ -3,7 +3,7 @@ import type { LoadedCap, LoadedRule, Policy } from '../policy/types.js';
 import type { Restriction, SubscriberState, WindowTotals } from '../schema/state.js';
 import { getOwn } from '../schema/records.js';
 import { compiledOf } from '../rules/conditions.js';
-import { MONEY_FACTS, moneyFacts, writeMoneyFacts } from '../ledger/facts.js';
+import { MONEY_FACTS, writeMoneyFacts } from '../ledger/facts.js';
 import { spendOf } from '../ledger/ledger.js';
 
 /** The ways a restriction can end, found by asking the rule what-if questions. */
@@ -55,23 +55,38 @@ export function liftOptions(
       payment = hi;
     }
   }
-  // The payment search changed only the money facts: put them back, then change and restore only the
-  // facts each question is about.
+  // Each question changes only the facts it is about, and puts them back (the payment search changed
+  // only the money facts). Written out: this runs for every restriction imposed.
+  // A fresh window: nothing charged, credited, disputed or paid.
+  writeMoneyFacts(probe, cap, EMPTY_TOTALS);
+  const windowEnd = holds(probe) ? undefined : totals.end;
   for (const key of MONEY_FACTS) (probe as Record<string, unknown>)[key] = facts[key];
-  const ask = (change: Partial<Facts>): boolean => {
-    const keys = Object.keys(change) as (keyof Facts)[];
-    const target = probe as Record<keyof Facts, Facts[keyof Facts]>;
-    for (const key of keys) target[key] = change[key]!;
-    const answer = holds(probe);
-    for (const key of keys) target[key] = facts[key];
-    return answer;
-  };
-  const fresh = moneyFacts(cap, { ...totals, charged: 0, credited: 0, disputed: 0, paid: 0 });
-  const windowEnd = ask(fresh) ? undefined : totals.end;
-  const optIn = facts.optedIn === false && !ask({ optedIn: true });
-  const returnHome = facts.roaming === true && !ask({ zone: 'home', roaming: false, country: homeCountry });
+  let optIn = false;
+  if (facts.optedIn === false) {
+    probe.optedIn = true;
+    optIn = !holds(probe);
+    probe.optedIn = facts.optedIn;
+  }
+  let returnHome = false;
+  if (facts.roaming === true) {
+    probe.zone = 'home';
+    probe.roaming = false;
+    probe.country = homeCountry;
+    returnHome = !holds(probe);
+  }
   return liftOf(payment !== undefined && payment > 0 ? payment : undefined, optIn, windowEnd, returnHome);
 }
+
+/** The totals of a window nothing has been counted in (only its money is read). */
+const EMPTY_TOTALS: WindowTotals = Object.freeze({
+  key: '',
+  start: 0,
+  end: 0,
+  charged: 0,
+  credited: 0,
+  disputed: 0,
+  paid: 0,
+});
 
 /** Lift options with their keys in one order, the optional ones only when set (no spreads: per action). */
 function liftOf(

@@ -196,12 +196,8 @@ export function applyEvent(
   const notes: Issue[] = [];
   const late = LEDGER_EVENTS.has(event.type) && at < clockCycle.start;
   const previousZone = draft.location.zone;
-  // Made only for the events that post money (a closure per usage record would be garbage).
-  const counter = () => (cap: LoadedCap, apply: (totals: WindowTotals) => void, path: string) => {
-    const totals = landingWindow(draft, cap, at);
-    if (totals === null) notes.push(notCounted(cap, path, event));
-    else apply(totals);
-  };
+  // No closure here: one would make every call allocate a context for the variables it captures, the
+  // usage records that are most events included (the money events build theirs in `counterFor`).
 
   switch (event.type) {
     case 'usage': {
@@ -246,25 +242,14 @@ export function applyEvent(
     case 'location':
       moveTo(draft, policy, event.country, at, late);
       break;
-    case 'payment': {
-      const count = counter();
-      for (const cap of moneyCaps(policy, undefined, false))
-        count(cap, (t) => (t.paid += event.amount), '$.amount');
+    case 'payment':
+      applyPayment(draft, policy, event, at, notes);
       break;
-    }
-    case 'adjustment': {
-      const count = counter();
-      for (const cap of moneyCaps(policy, event.capId, event.amount > 0)) {
-        count(
-          cap,
-          (t) => (event.amount > 0 ? (t.charged += event.amount) : (t.credited -= event.amount)),
-          '$.amount',
-        );
-      }
+    case 'adjustment':
+      applyAdjustment(draft, policy, event, at, notes);
       break;
-    }
     case 'dispute':
-      applyDispute(draft, policy, event, at, counter(), notes);
+      applyDispute(draft, policy, event, at, counterFor(draft, event, at, notes), notes);
       break;
     case 'override': {
       const cap = policy.capById.get(event.capId)!;
@@ -288,6 +273,49 @@ export function applyEvent(
   draft.seen.at.push(at);
   ids?.add(event.id);
   return { late, notes, previousZone, zoneChanged: draft.location.zone !== previousZone };
+}
+
+/** Counts into the window of a cap an event at `at` lands in, or notes that it is no longer kept. */
+function counterFor(
+  draft: SubscriberState,
+  event: SpendEvent,
+  at: number,
+  notes: Issue[],
+): (cap: LoadedCap, apply: (totals: WindowTotals) => void, path: string) => void {
+  return (cap, apply, path) => {
+    const totals = landingWindow(draft, cap, at);
+    if (totals === null) notes.push(notCounted(cap, path, event));
+    else apply(totals);
+  };
+}
+
+function applyPayment(
+  draft: SubscriberState,
+  policy: Policy,
+  event: Extract<SpendEvent, { type: 'payment' }>,
+  at: number,
+  notes: Issue[],
+): void {
+  const count = counterFor(draft, event, at, notes);
+  for (const cap of moneyCaps(policy, undefined, false))
+    count(cap, (t) => (t.paid += event.amount), '$.amount');
+}
+
+function applyAdjustment(
+  draft: SubscriberState,
+  policy: Policy,
+  event: Extract<SpendEvent, { type: 'adjustment' }>,
+  at: number,
+  notes: Issue[],
+): void {
+  const count = counterFor(draft, event, at, notes);
+  for (const cap of moneyCaps(policy, event.capId, event.amount > 0)) {
+    count(
+      cap,
+      (t) => (event.amount > 0 ? (t.charged += event.amount) : (t.credited -= event.amount)),
+      '$.amount',
+    );
+  }
 }
 
 function notCounted(cap: LoadedCap, path: string, event: SpendEvent): Issue {

@@ -47,6 +47,14 @@ export interface Reconciled {
   readonly fired: readonly Fired[];
 }
 
+/** A restriction a rule wants, with the key it is found by among those in force. */
+interface Wanted {
+  readonly capId: string;
+  readonly ruleId: string;
+  readonly rule: LoadedRule;
+  readonly evaluation: Evaluation;
+}
+
 /** What about the triggering event decides an unblock's cause. */
 export interface CauseContext {
   readonly event: SpendEvent;
@@ -115,21 +123,21 @@ export function reconcile(
   context: CauseContext,
   now: number,
 ): Reconciled {
-  const wanted = new Map<string, { rule: LoadedRule; evaluation: Evaluation }>();
+  // The restrictions the rules want, in rule order (a decision has a handful: a list costs less than a
+  // table); a wanted one still in force is taken out of the list as it is found.
+  const wanted: Wanted[] = [];
   const fired: Fired[] = [];
-  const byCap = new Map<string, Evaluation>();
   for (const evaluation of evaluations) {
     const capId = evaluation.cap?.id ?? '';
-    if (evaluation.cap !== null) byCap.set(capId, evaluation);
     const suppressed = evaluation.facts.agentOverride === true;
     for (const rule of evaluation.rules) {
       const matches = evaluation.matched.has(rule.name);
       const kind = rule.event.type;
-      const key = ruleKey(capId, rule);
       if (kind === 'block' || kind === 'throttle') {
-        if (matches && !suppressed) wanted.set(key, { rule, evaluation });
+        if (matches && !suppressed) wanted.push({ capId, ruleId: rule.name, rule, evaluation });
         continue;
       }
+      const key = ruleKey(capId, rule);
       if (!matches) {
         // Re-arm; most rules were not armed, and a delete of a key that is not there still costs.
         if (Object.prototype.hasOwnProperty.call(draft.notices, key)) delete draft.notices[key];
@@ -144,14 +152,14 @@ export function reconcile(
   const kept: Restriction[] = [];
   const liftedRestrictions: Restriction[] = [];
   for (const restriction of draft.restrictions) {
-    const key = `${restriction.capId}|${restriction.ruleId}`;
-    if (wanted.has(key)) {
+    const at = wanted.findIndex((w) => w.capId === restriction.capId && w.ruleId === restriction.ruleId);
+    if (at !== -1) {
       kept.push(restriction);
-      wanted.delete(key);
+      wanted.splice(at, 1);
     } else liftedRestrictions.push(restriction);
   }
   const imposed: Imposed[] = [];
-  for (const { rule, evaluation } of wanted.values()) {
+  for (const { rule, evaluation } of wanted) {
     // A copy: the decision's state must never share arrays with the loaded policy.
     const scope = rule.scope!.map((pair) => ({ ...pair }));
     const kind = rule.event.type as 'block' | 'throttle';
@@ -193,7 +201,7 @@ export function reconcile(
       return true;
     });
     if (scope.length === 0) continue;
-    const evaluation = byCap.get(restriction.capId);
+    const evaluation = evaluations.find((e) => e.cap !== null && e.cap.id === restriction.capId);
     lifted.push({
       restriction,
       scope,

@@ -124,6 +124,39 @@ describe('fastEvent', () => {
     expect(EventSchema.safeParse({ ...usage, at: '2026-02-29T10:00:00Z' }).success).toBe(false);
   });
 
+  it('leaves an event to the schema while Object.prototype has an enumerable key', () => {
+    // for...in would yield the inherited key: the one-pass read vouches only for own keys.
+    const tick = { type: 'tick', id: 't', subscriberId: 's', at: '2026-03-01T10:00:00Z' };
+    expect(fast(tick)).toEqual(tick);
+    Object.defineProperty(Object.prototype, 'polluted', {
+      value: 1,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    try {
+      expect(fast(tick)).toBeNull();
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['polluted'];
+    }
+    expect(fast(tick)).toEqual(tick);
+  });
+
+  it('takes id and at as checked before when the caller knows them, and only then', () => {
+    const tick = { type: 'tick', id: 't', subscriberId: 's', at: '2026-03-01T10:00:00Z' };
+    // The instant given is the caller's: a different one shows it was taken rather than parsed again.
+    const known = { id: 't', at: '2026-03-01T10:00:00Z', instant: 123 };
+    const out = { at: NaN };
+    expect(fastEvent(tick, SHIPPED, services, out, known)).toEqual(tick);
+    expect(out.at).toBe(123);
+    // Without the id key the event is not the one checked: the fast check reads it as it is.
+    const { id: _id, ...noId } = tick;
+    expect(fastEvent(noId, SHIPPED, services, out, known)).toBeNull();
+    // Nothing known: parsed as usual.
+    expect(fastEvent(tick, SHIPPED, services, out, { id: null, at: null, instant: 123 })).toEqual(tick);
+    expect(out.at).toBe(Date.parse(tick.at));
+  });
+
   it('reports the instant it parsed', () => {
     const out = { at: NaN };
     fastEvent(

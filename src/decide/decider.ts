@@ -252,7 +252,11 @@ export class Decider {
       memo !== null && memo.cycle !== null && state.clock !== null && state.clock < memo.cycle.end
         ? (memo as Memo & { cycle: BillingWindow })
         : null;
-    if (known === null || !this.#quickCheck(state, event, at, known) || !withinTotals(state, event)) {
+    // A state no event has reached yet (no clock, the fresh memo) has no horizon and no totals, so the
+    // quick checks answer for it as they do with a known memo: each subscriber's first event saves the
+    // full check.
+    const quick = known ?? (memo !== null && state.clock === null ? memo : null);
+    if (quick === null || !this.#quickCheck(state, event, at, quick) || !withinTotals(state, event)) {
       const eventIssues = checkEvent(state, policy, event, at);
       // Ids are unique per subscriber and currency is the policy's: an id seen before on another
       // subscriber's or currency's event is a bad event, not a repeat.

@@ -339,7 +339,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     const queueSubscribers = order === null ? subscriberIds : gather(subscriberIds, order);
     const queueIds = order === null ? eventIds : gather(eventIds, order);
     const queueAts = order === null ? ats : gather(ats, order);
-    const queueInstants = order === null ? instants : gatherNumbers(instants, order);
+    const queueInstants = order === null ? instants : gather(instants, order);
     const known: KnownParts = { id: null, at: null, instant: NaN };
     const made = order === null ? decisions : new Array<BatchDecision>(n);
     // The entry of the event before (grouped, the next event is mostly the same subscriber's).
@@ -352,11 +352,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       const subscriberId = queueSubscribers[k]!;
       const eventId = queueIds[k]!;
       let entry =
-        subscriberId === null
-          ? undefined
-          : subscriberId === lastId
-            ? lastEntry
-            : (entries?.get(subscriberId) ?? undefined);
+        subscriberId === null ? undefined : subscriberId === lastId ? lastEntry : entries?.get(subscriberId);
       if (entry === undefined && subscriberId !== null) {
         const stored = getOwn(initial, subscriberId);
         const profile = profileById.get(subscriberId);
@@ -607,6 +603,7 @@ const INDEX_IDS_FROM = 32;
 
 /** How many events ahead `run` touches the caller's event objects (see `touchAhead`). */
 const PREFETCH = 64;
+/** Where `touchAhead` puts what it read, so that the reads are kept (nothing reads it). */
 let touched = 0;
 
 /**
@@ -626,15 +623,8 @@ function touchAhead(queue: readonly unknown[], from: number): void {
   touched = count;
 }
 
-/** `list` in the order of `order`, as a typed array. */
-function gatherNumbers(list: Float64Array, order: Int32Array): Float64Array {
-  const out = new Float64Array(order.length);
-  for (let k = 0; k < order.length; k++) out[k] = list[order[k]!]!;
-  return out;
-}
-
 /** `list` in the order of `order`. */
-function gather<T>(list: readonly T[], order: Int32Array): T[] {
+function gather<T>(list: ArrayLike<T>, order: Int32Array): T[] {
   const out = new Array<T>(order.length);
   for (let k = 0; k < order.length; k++) out[k] = list[order[k]!]!;
   return out;

@@ -24,6 +24,7 @@ import {
   openDisputesOf,
   type OpenDisputes,
   copySubscriberFacts,
+  blankSubscriberFacts,
   type EventContext,
 } from '../ledger/facts.js';
 import { RuleGroupEvaluator } from '../rules/engine.js';
@@ -205,23 +206,8 @@ export class Decider {
     );
     this.#noticeKeys = ordered.map(({ rule, capId }) => ruleKey(capId, rule));
     this.#groupOf = Uint16Array.from(ordered, ({ group }) => group);
-    const blank = {
-      zone: 'home',
-      country: '',
-      roaming: false,
-      previousZone: 'home',
-      zoneChanged: false,
-      eventType: 'tick' as const,
-      eventService: null,
-      eventZone: null,
-      tenureMonths: null,
-      segment: null,
-      openDisputes: 0,
-      disputedAmount: 0,
-      oldestOpenDisputeDays: null,
-    };
-    this.#scratch = caplessFacts(blank);
-    this.#caplessScratch = caplessFacts(blank);
+    this.#scratch = caplessFacts(blankSubscriberFacts());
+    this.#caplessScratch = caplessFacts(blankSubscriberFacts());
   }
 
   /** The policy's services, for the fast event check. */

@@ -345,8 +345,8 @@ function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
   const causeEventId = event.id;
   const ruleId = rule.name;
   const subject = evaluation.cap === null ? '' : ` about ${evaluation.cap.label}`;
-  // Each action is one literal, field by field in the order the actions have always had (no spreads,
-  // no closures: this runs per action).
+  // Each action is built field by field in the order the actions have always had (no spreads, no
+  // closures: this runs per action); a notice's optional fields are added after its literal.
   switch (rule.event.type) {
     case 'notify': {
       const params = rule.event.params;
@@ -369,33 +369,19 @@ function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
         conditions,
         `Notice '${template}' sent${subject} because ${reason}.`,
       );
-      const action: Record<string, unknown> =
-        link !== undefined
-          ? {
-              kind: 'notify',
-              id,
-              subscriberId,
-              at: event.at,
-              capId,
-              ruleId,
-              causeEventId,
-              channels,
-              template,
-              message,
-              paymentLink: link,
-            }
-          : {
-              kind: 'notify',
-              id,
-              subscriberId,
-              at: event.at,
-              capId,
-              ruleId,
-              causeEventId,
-              channels,
-              template,
-              message,
-            };
+      const action: Record<string, unknown> = {
+        kind: 'notify',
+        id,
+        subscriberId,
+        at: event.at,
+        capId,
+        ruleId,
+        causeEventId,
+        channels,
+        template,
+        message,
+      };
+      if (link !== undefined) action['paymentLink'] = link;
       if (params.threshold !== undefined) action['threshold'] = params.threshold;
       action['because'] = because;
       return action as Action;

@@ -98,7 +98,7 @@ function feedScope(h: Hash, scope: ActionIdentity['scope']): void {
   else {
     h[0] = lo;
     h[1] = hi;
-    feed(h, JSON.stringify(scope.map((p) => `${p.service}@${p.zone}`).join(',')));
+    feedJsonString(h, scope.map((p) => `${p.service}@${p.zone}`).join(','));
   }
 }
 
@@ -145,8 +145,6 @@ export function actionId(identity: ActionIdentity): string {
   feed(h, ']');
   return idText(h);
 }
-
-const HEX_DIGITS = '0123456789abcdef';
 
 /** `act_` and the 16 hex digits of the hash, as one flat string (concatenation would build a rope). */
 function idText(h: Hash): string {

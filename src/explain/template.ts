@@ -54,7 +54,7 @@ export abstract class TemplateLookup {
  */
 export function renderTemplate(
   text: string,
-  values: Readonly<Record<string, string>> | ((name: string) => string | undefined) | TemplateLookup,
+  values: Readonly<Record<string, string>> | TemplateLookup,
 ): string {
   const parts = templateParts(text);
   let out = parts[0]!;
@@ -63,11 +63,9 @@ export function renderTemplate(
     const value =
       values instanceof TemplateLookup
         ? values.lookup(name)
-        : typeof values === 'function'
-          ? values(name)
-          : Object.prototype.hasOwnProperty.call(values, name)
-            ? values[name]
-            : undefined;
+        : Object.prototype.hasOwnProperty.call(values, name)
+          ? values[name]
+          : undefined;
     out += (value ?? '') + parts[i + 1]!;
   }
   // Tidy what empty values leave behind (a space before punctuation, double spaces), only when there is

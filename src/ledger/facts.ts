@@ -116,6 +116,25 @@ export function writeSubscriberFacts(
     open.count === 0 ? null : Math.max(0, Math.floor((now - open.oldest) / MS_PER_DAY));
 }
 
+/** Subscriber facts of a subscriber at home with no event yet, every key in place (to be written over). */
+export function blankSubscriberFacts(): SubscriberFacts {
+  return {
+    zone: 'home',
+    country: '',
+    roaming: false,
+    previousZone: 'home',
+    zoneChanged: false,
+    eventType: 'tick',
+    eventService: null,
+    eventZone: null,
+    tenureMonths: null,
+    segment: null,
+    openDisputes: 0,
+    disputedAmount: 0,
+    oldestOpenDisputeDays: null,
+  };
+}
+
 /** The names of the subscriber facts (every fact a rule without a cap may see). */
 export const SUBSCRIBER_FACTS = [
   'zone',
@@ -165,21 +184,7 @@ export function copySubscriberFacts(from: SubscriberFacts, to: SubscriberFacts):
  */
 export function subscriberFacts(state: SubscriberState, context: EventContext, now: number): SubscriberFacts {
   // Made with every fact in place, so that writing them does not grow the object key by key.
-  const out: { -readonly [K in keyof SubscriberFacts]: SubscriberFacts[K] } = {
-    zone: '',
-    country: '',
-    roaming: false,
-    previousZone: '',
-    zoneChanged: false,
-    eventType: context.type,
-    eventService: null,
-    eventZone: null,
-    tenureMonths: null,
-    segment: null,
-    openDisputes: 0,
-    disputedAmount: 0,
-    oldestOpenDisputeDays: null,
-  };
+  const out = blankSubscriberFacts();
   writeSubscriberFacts(
     out,
     state,

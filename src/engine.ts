@@ -288,6 +288,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         : Object.values(profiles);
     for (const profile of list) profileById.set(profile.subscriberId, profile);
     const inputs: readonly unknown[] = Array.isArray(events) ? events : Array.from(events);
+    const noInitial = Object.getOwnPropertyNames(initial).length === 0;
     const n = inputs.length;
     const decisions = new Array<BatchDecision>(n);
     const subscriberIds = new Array<string | null>(n);
@@ -354,7 +355,9 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       let entry =
         subscriberId === null ? undefined : subscriberId === lastId ? lastEntry : entries?.get(subscriberId);
       if (entry === undefined && subscriberId !== null) {
-        const stored = getOwn(initial, subscriberId);
+        // (Most batches start from no stored state: a lookup in an empty record would still have V8
+        // intern every subscriber id.)
+        const stored = noInitial ? undefined : getOwn(initial, subscriberId);
         const profile = profileById.get(subscriberId);
         if (stored !== undefined) entry = { state: stored, owned: false, memo: null, ids: null, hot: null };
         else if (profile !== undefined) {

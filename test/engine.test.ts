@@ -62,6 +62,29 @@ describe('graduated-postpaid: warn, block only roaming data, lift on payment', (
     expect(d.state.restrictions).toEqual([]);
   });
 
+  it('actions of one decision that share a condition explain it alike, each with lists of its own', async () => {
+    const d = drive();
+    await d.send(ev.location(T(2), 'DE'));
+    const over = await d.send(ev.usage(T(2, 14), 'data', 'DE', 20_500));
+    const offer = of(over.actions, 'offerPayment')[0]!;
+    const care = of(over.actions, 'careNote')[0]!;
+    const block = of(over.actions, 'block')[0]!;
+    // The offer and the care note name the same condition (usage at 100 % of the roaming data cap);
+    // the block adds one (not opted in).
+    expect(care.because.conditions).toEqual(offer.because.conditions);
+    expect(block.because.conditions.map((c) => c.fact)).toEqual(['usageRatio', 'optedIn']);
+    expect(block.because.conditions[0]).toEqual(offer.because.conditions[0]);
+    expect(offer.because.conditions[0]).toMatchObject({ fact: 'usageRatio', result: true });
+    expect(care.because.text).toContain('because usage is at');
+    expect(care.because.text.split('because ')[1]).toBe(offer.because.text.split('because ')[1]);
+    // What one action's consumer does to its explanation reaches no other action.
+    expect(care.because.conditions).not.toBe(offer.because.conditions);
+    expect(care.because.conditions[0]).not.toBe(offer.because.conditions[0]);
+    (offer.because.conditions[0] as { result: boolean }).result = false;
+    expect(care.because.conditions[0]!.result).toBe(true);
+    expect(block.because.conditions[0]!.result).toBe(true);
+  });
+
   it('the payment offered by the restriction notice is exactly the smallest that lifts it', async () => {
     const d = drive();
     await d.send(ev.usage(T(2), 'data', 'DE', 21_234));

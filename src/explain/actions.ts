@@ -10,6 +10,7 @@ import type { Facts } from '../schema/facts.js';
 import type { SpendEvent } from '../schema/events.js';
 import type { Restriction, SubscriberState } from '../schema/state.js';
 import type { LoadedRule, Policy } from '../policy/types.js';
+import type { Condition } from '../schema/policy.js';
 import type { Evaluation, Fired, Imposed, Lifted, Reconciled } from '../reconcile/reconcile.js';
 import { explainCondition } from '../rules/conditions.js';
 import {
@@ -50,8 +51,82 @@ export interface BuildContext {
   readonly now: number;
 }
 
-/** The build context of one `buildActions` call. */
-type Building = BuildContext;
+/** The build context of one `buildActions` call, with the explanations it has worked out so far. */
+interface Building extends BuildContext {
+  readonly explained: Explained[];
+}
+
+/**
+ * A condition of an evaluation explained: its leaves with their results, and the reason in words. The
+ * rules of a cap often share a condition (a block, its payment offer and its care note at 100 %), and
+ * one decision explains it once; each action after the first gets its own copy of the results.
+ */
+interface Explained {
+  readonly evaluation: Evaluation;
+  readonly key: string;
+  readonly matched: boolean;
+  readonly results: ConditionResult[];
+  readonly reason: string;
+  /** Whether an action holds `results` already (the next one gets a copy). */
+  taken: boolean;
+}
+
+/** A loaded (frozen) condition's text, as the key under which its explanations are shared. */
+const conditionKeys = new WeakMap<Condition, string>();
+
+function conditionKey(condition: Condition): string {
+  let key = conditionKeys.get(condition);
+  if (key === undefined) conditionKeys.set(condition, (key = JSON.stringify(condition)));
+  return key;
+}
+
+/**
+ * A rule's conditions explained on an evaluation's facts, and the reason they give for a match
+ * (`matched`) or for no longer matching: worked out once per decision for each distinct condition.
+ */
+function explainRule(
+  context: Building,
+  rule: LoadedRule,
+  evaluation: Evaluation,
+  matched: boolean,
+): { readonly conditions: ConditionResult[]; readonly reason: string } {
+  const key = conditionKey(rule.conditions);
+  const explained = context.explained;
+  for (let i = 0; i < explained.length; i++) {
+    const e = explained[i]!;
+    if (e.evaluation !== evaluation || e.matched !== matched || e.key !== key) continue;
+    if (!e.taken) {
+      e.taken = true;
+      return { conditions: e.results, reason: e.reason };
+    }
+    return { conditions: copyResults(e.results), reason: e.reason };
+  }
+  const results = explainCondition(rule.conditions, evaluation.facts);
+  const reason = explainConditions(results, matched, describeContext(context, evaluation));
+  explained.push({ evaluation, key, matched, results, reason, taken: true });
+  return { conditions: results, reason };
+}
+
+/** Condition results an action owns: each result and each list in it copied. */
+function copyResults(results: readonly ConditionResult[]): ConditionResult[] {
+  const copy = new Array<ConditionResult>(results.length);
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!;
+    copy[i] = {
+      fact: r.fact,
+      operator: r.operator,
+      value: copyValue(r.value),
+      compareTo: copyValue(r.compareTo),
+      factValue: r.factValue,
+      result: r.result,
+    };
+  }
+  return copy;
+}
+
+function copyValue<T>(v: T): T {
+  return Array.isArray(v) ? (copyList(v) as T) : v !== null && typeof v === 'object' ? { ...v } : v;
+}
 
 function describeContext(context: BuildContext, evaluation: Evaluation | undefined): DescribeContext {
   return { policy: context.policy, cap: evaluation?.cap ?? null, locale: EXPLAIN_LOCALE };
@@ -319,7 +394,13 @@ export function buildActions(
   const out: Action[] = [];
   const { fired, lifted, imposed } = changes;
   if (fired.length === 0 && lifted.length === 0 && imposed.length === 0) return out;
-  const context: Building = given;
+  const context: Building = {
+    policy: given.policy,
+    state: given.state,
+    event: given.event,
+    now: given.now,
+    explained: [],
+  };
   for (const evaluation of evaluations) {
     const capId = evaluation.cap?.id ?? null;
     for (const f of fired) if (f.evaluation === evaluation) out.push(noticeAction(context, f));
@@ -335,9 +416,7 @@ export function buildActions(
 }
 
 function noticeAction(context: Building, { rule, evaluation }: Fired): Action {
-  const dc = describeContext(context, evaluation);
-  const conditions = explainCondition(rule.conditions, evaluation.facts);
-  const reason = explainConditions(conditions, true, dc);
+  const { conditions, reason } = explainRule(context, rule, evaluation, true);
   const subscriberId = context.state.profile.subscriberId;
   const capId = evaluation.cap?.id ?? null;
   const window = evaluation.window;
@@ -576,8 +655,7 @@ function imposeActions(
   const subscriberId = context.state.profile.subscriberId;
   const event = context.event;
   const scopeText = describeScope(restriction.scope, policy);
-  const conditions = explainCondition(rule.conditions, evaluation.facts);
-  const reason = explainConditions(conditions, true, dc);
+  const { conditions, reason } = explainRule(context, rule, evaluation, true);
   const lift = liftForScope(context.state, policy, restriction, (c) => factsOfCap(evaluations, c));
   const templateKey = policy.document.notices?.restricted;
   const id = noticeId(
@@ -651,16 +729,16 @@ function imposeActions(
 /** Appends to `out` the unblock of a lifted restriction and the notice that tells the subscriber. */
 function liftActions(context: Building, lifted: Lifted, out: Action[]): void {
   const { restriction, scope, cause, rule, evaluation } = lifted;
-  const dc = describeContext(context, evaluation);
   const subscriberId = context.state.profile.subscriberId;
   const event = context.event;
   const scopeText = describeScope(scope, context.policy);
   const why = causeText(cause, context);
-  const conditions =
+  const explained =
     rule !== undefined && evaluation !== undefined
-      ? explainCondition(rule.conditions, evaluation.facts)
+      ? explainRule(context, rule, evaluation, false)
       : undefined;
-  const detail = conditions !== undefined ? `: ${explainConditions(conditions, false, dc)}` : '';
+  const conditions = explained?.conditions;
+  const detail = explained !== undefined ? `: ${explained.reason}` : '';
   const text = `${capitalize(scopeText)} is no longer ${restriction.kind === 'block' ? 'blocked' : 'slowed'} because ${why}${detail}.`;
   const because: Because =
     rule !== undefined && evaluation !== undefined && conditions !== undefined

@@ -131,22 +131,48 @@ export function explainConditions(
  */
 export function describeScope(scope: Scope, policy: Policy): string {
   // A policy's rules restrict few distinct scopes, described for every action, notice, `because` and
-  // care note: each is worded once per policy, found by its pairs (a table per scope array would add an
-  // entry for every restriction ever imposed).
+  // care note: each is worded once per policy. The last few are found by comparing their pairs (mostly
+  // the policy's own strings, equal at a glance), the others by a key made of the pairs (a table per
+  // scope array would add an entry for every restriction ever imposed).
   let known = scopeTexts.get(policy);
-  if (known === undefined) scopeTexts.set(policy, (known = new Map()));
+  if (known === undefined) scopeTexts.set(policy, (known = { recent: [], byKey: new Map() }));
+  const recent = known.recent;
+  for (let i = 0; i < recent.length; i++) {
+    const r = recent[i]!;
+    if (samePairs(r.scope, scope)) return r.text;
+  }
   let key = '';
   for (const pair of scope) key += `${pair.service}\u0000${pair.zone}\u0001`;
-  let text = known.get(key);
+  let text = known.byKey.get(key);
   if (text === undefined) {
     text = scopeText(scope, policy);
-    if (known.size >= MAX_SCOPE_TEXTS) known.clear();
-    known.set(key, text);
+    if (known.byKey.size >= MAX_SCOPE_TEXTS) known.byKey.clear();
+    known.byKey.set(key, text);
   }
+  const copy = scope.map((p) => ({ service: p.service, zone: p.zone }));
+  if (recent.length >= RECENT_SCOPES) recent.pop();
+  recent.unshift({ scope: copy, text });
   return text;
 }
 
-const scopeTexts = new WeakMap<Policy, Map<string, string>>();
+function samePairs(a: Scope, b: Scope): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i]!.service !== b[i]!.service || a[i]!.zone !== b[i]!.zone) return false;
+  }
+  return true;
+}
+
+interface ScopeTexts {
+  /** The scopes described last (copies), most recent first. */
+  readonly recent: { readonly scope: Scope; readonly text: string }[];
+  readonly byKey: Map<string, string>;
+}
+
+/** How many scopes `describeScope` compares before it builds a key. */
+const RECENT_SCOPES = 8;
+
+const scopeTexts = new WeakMap<Policy, ScopeTexts>();
 /** Bounds the table for a policy whose restrictions have many scopes (per-service zone lists). */
 const MAX_SCOPE_TEXTS = 1000;
 

@@ -105,3 +105,55 @@ describe('templates', () => {
     ).toBe('Used 80% of data. Pay:');
   });
 });
+
+describe('renderTemplate tidying', () => {
+  /** The tidying as it was first written: three regular expressions and a trim, always applied. */
+  const tidied = (text: string): string =>
+    text
+      .replace(/\s+([.,:;!?])/g, '$1')
+      .replace(/\s{2,}/g, ' ')
+      .trim();
+
+  // Whitespace of every kind JavaScript knows, punctuation, letters and non-Latin text.
+  const piece = fc.constantFrom(
+    ' ',
+    '  ',
+    '\t',
+    '\n',
+    '\u00a0',
+    '\u2009',
+    '\u3000',
+    '\ufeff',
+    '.',
+    ',',
+    ':',
+    ';',
+    '!',
+    '?',
+    'a',
+    'Zł',
+    'ą',
+    '日本',
+    '{x}',
+    '{y}',
+  );
+  const text = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(''));
+  const value = fc.oneof(fc.constant(''), text);
+
+  it('gives what the regular expressions and trim give, for any text and values', () => {
+    fc.assert(
+      fc.property(text, value, value, (template, x, y) => {
+        // Each placeholder of the template filled once (a value is not read as a template).
+        const filled = template.replace(/\{([xy])\}/g, (_, name: string) => (name === 'x' ? x : y));
+        expect(renderTemplate(template, { x, y })).toBe(tidied(filled));
+      }),
+    );
+  });
+
+  it('leaves tidy text as it is and tidies each kind of untidiness', () => {
+    expect(renderTemplate('Paid {x}.', { x: 'in full' })).toBe('Paid in full.');
+    expect(renderTemplate('Paid {x}.', { x: '' })).toBe('Paid.');
+    expect(renderTemplate('{x} paid  twice', { x: '' })).toBe('paid twice');
+    expect(renderTemplate('Zapłać\u00a0{x} !', { x: '' })).toBe('Zapłać!');
+  });
+});

@@ -291,7 +291,11 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     const noInitial = Object.getOwnPropertyNames(initial).length === 0;
     const n = inputs.length;
     const decisions = new Array<BatchDecision>(n);
-    const subscriberIds = new Array<string | null>(n);
+    // Reference mode: each event's subscriber, in input order. Grouped: each event's group (one per
+    // subscriber, numbered in the order each first appears; an event without a subscriber is a group of
+    // its own), found here where the id was just read rather than in a second pass over the ids.
+    const subscriberIds = reference ? new Array<string | null>(n) : null;
+    const grouping = reference ? null : new Grouping(n);
     const eventIds = new Array<string | null>(n);
     // Each event's `at` and its instant, when it and the id pass the fast check's tests: read here, in
     // input order, where the caller's strings lie in sequence, rather than when the event's turn comes
@@ -319,7 +323,8 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
       } catch {
         // An unreadable event is rejected by parseEvent with the reason, or below without a subscriber.
       }
-      subscriberIds[position] = subscriberId;
+      if (grouping !== null) grouping.add(position, subscriberId);
+      else subscriberIds![position] = subscriberId;
       eventIds[position] = eventId;
       ats[position] = at;
       instants[position] = checked;
@@ -333,27 +338,35 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     // the subscriber's own state and events (SPEC invariant 8), and a state is then decided on while it
     // is in the processor's cache rather than fetched from memory for every event of an interleaved
     // stream. The reference engine keeps the input order.
-    const order = reference ? null : groupBySubscriber(subscriberIds);
+    const order = grouping === null ? null : grouping.order();
     // The events in processing order, gathered in one tight pass (whose loads overlap) so that the loop
     // reads them in sequence; decisions are made in that order and put in input order at the end.
     const queue = order === null ? inputs : gather(inputs, order);
-    const queueSubscribers = order === null ? subscriberIds : gather(subscriberIds, order);
     const queueIds = order === null ? eventIds : gather(eventIds, order);
     const queueAts = order === null ? ats : gather(ats, order);
     const queueInstants = order === null ? instants : gather(instants, order);
     const known: KnownParts = { id: null, at: null, instant: NaN };
     const made = order === null ? decisions : new Array<BatchDecision>(n);
-    // The entry of the event before (grouped, the next event is mostly the same subscriber's).
-    let lastId: string | null = null;
+    // Grouped: the group of the event (its subscriber's events come one after the other), where the
+    // group ends, and the entry of the event before (the same subscriber's within a group).
+    let group = -1;
+    let groupEnd = 0;
+    let groupId: string | null = null;
     let lastEntry: Entry | undefined;
     for (let k = 0; k < n; k++) {
       if (order !== null && k % PREFETCH === 0) touchAhead(queue, k);
+      if (grouping !== null && k === groupEnd) {
+        group++;
+        groupEnd += grouping.sizes[group]!;
+        groupId = grouping.ids[group]!;
+        lastEntry = undefined;
+      }
       const position = order === null ? k : order[k]!;
       const input = queue[k];
-      const subscriberId = queueSubscribers[k]!;
+      const subscriberId = grouping !== null ? groupId : subscriberIds![k]!;
       const eventId = queueIds[k]!;
       let entry =
-        subscriberId === null ? undefined : subscriberId === lastId ? lastEntry : entries?.get(subscriberId);
+        subscriberId === null ? undefined : grouping !== null ? lastEntry : entries!.get(subscriberId);
       if (entry === undefined && subscriberId !== null) {
         // (Most batches start from no stored state: a lookup in an empty record would still have V8
         // intern every subscriber id.)
@@ -383,7 +396,6 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
           entryList.push(entry);
         }
       }
-      lastId = subscriberId;
       lastEntry = entry;
       if (entry === undefined) {
         const message =
@@ -409,7 +421,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         known.id = at === null ? null : eventId;
         known.at = at;
         known.instant = queueInstants[k]!;
-        made[k] = decideOwned(entry, input, eventId, subscriberId, known);
+        made[k] = decideOwned(entry, input, eventId, subscriberId!, known);
         continue;
       }
       const decision = await process(entry.state, input);
@@ -566,39 +578,47 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
 }
 
 /**
- * The positions of a batch ordered by subscriber (in the order each first appears), each subscriber's
- * positions in input order; a position without a subscriber is a group of its own.
+ * A batch's events grouped by subscriber, built in input order: each subscriber's group is numbered in
+ * the order its first event appears, and an event without a subscriber is a group of its own.
  */
-function groupBySubscriber(subscriberIds: readonly (string | null)[]): Int32Array {
-  const n = subscriberIds.length;
-  const groupOf = new Int32Array(n);
-  const groups = new Map<string, number>();
-  const sizes: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = subscriberIds[i] ?? null;
-    let g: number;
-    if (id === null) {
-      g = sizes.length;
-      sizes.push(0);
-    } else {
-      const known = groups.get(id);
-      if (known === undefined) {
-        g = sizes.length;
-        groups.set(id, g);
-        sizes.push(0);
-      } else g = known;
+class Grouping {
+  /** Each group's subscriber (null for an event without one). */
+  readonly ids: (string | null)[] = [];
+  /** How many events each group has. */
+  readonly sizes: number[] = [];
+  readonly #groupOf: Int32Array;
+  readonly #groups = new Map<string, number>();
+
+  constructor(n: number) {
+    this.#groupOf = new Int32Array(n);
+  }
+
+  /** Puts the event at `position` in its subscriber's group. */
+  add(position: number, subscriberId: string | null): void {
+    let g = subscriberId === null ? undefined : this.#groups.get(subscriberId);
+    if (g === undefined) {
+      g = this.ids.length;
+      if (subscriberId !== null) this.#groups.set(subscriberId, g);
+      this.ids.push(subscriberId);
+      this.sizes.push(0);
     }
-    groupOf[i] = g;
-    sizes[g]!++;
+    this.#groupOf[position] = g;
+    this.sizes[g]!++;
   }
-  const next = new Int32Array(sizes.length);
-  for (let g = 0, at = 0; g < sizes.length; g++) {
-    next[g] = at;
-    at += sizes[g]!;
+
+  /** The positions, group after group, each group's in input order (a counting sort). */
+  order(): Int32Array {
+    const groupOf = this.#groupOf;
+    const sizes = this.sizes;
+    const next = new Int32Array(sizes.length);
+    for (let g = 0, at = 0; g < sizes.length; g++) {
+      next[g] = at;
+      at += sizes[g]!;
+    }
+    const order = new Int32Array(groupOf.length);
+    for (let i = 0; i < groupOf.length; i++) order[next[groupOf[i]!]!++] = i;
+    return order;
   }
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[next[groupOf[i]!]!++] = i;
-  return order;
 }
 
 /** From how many applied ids `run` keeps a set of them beside a state (below, a search is cheaper). */

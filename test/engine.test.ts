@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   createEngine,
@@ -478,6 +479,72 @@ describe('state and batch API', () => {
     expect(outcomes.filter((o) => o === 'duplicate')).toHaveLength(5);
     expect([outcomes[40], outcomes[41], outcomes.at(-1)]).toEqual(['duplicate', 'duplicate', 'duplicate']);
     expect(fast.states[SUB]!.seen.ids).toHaveLength(90);
+  });
+
+  it('run finds every repeat of an applied id among fresh ones, as the reference does', async () => {
+    // Repeats drawn from the ids applied so far, with other content (a repeat is known by its id
+    // alone), among fresh ids: each must be found, and nothing else taken for one.
+    const policy = loadPolicy(shippedPolicyJson());
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(29), fc.boolean(), fc.constantFrom('data', 'voice', 'sms')), {
+          minLength: 1,
+          maxLength: 80,
+        }),
+        async (draws) => {
+          const fresh: Record<string, unknown>[] = [];
+          const events = draws.map(([pick, repeat, service], i) => {
+            const event =
+              repeat && fresh.length > 0
+                ? // A repeat: an applied id with other content (a repeat is known by its id alone).
+                  { ...ev.usage(T(2, i % 24), service, 'PL', 10 + i), id: fresh[pick % fresh.length]!['id'] }
+                : ev.usage(T(2, i % 24), service, i % 2 ? 'DE' : 'PL', 10 + i);
+            if (!repeat) fresh.push(event);
+            return event;
+          });
+          const fast = await createEngine(policy).run(events, [profile]);
+          const reference = await createEngine(policy, { evaluator: 'json-rules-engine' }).run(events, [
+            profile,
+          ]);
+          expect(fast).toEqual(reference);
+          const repeats = draws.filter(([, repeat], i) => repeat && draws.slice(0, i).some(([, r]) => !r));
+          expect(fast.decisions.filter((d) => d.outcome === 'duplicate')).toHaveLength(repeats.length);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('run finds a repeat whose id getter answers differently on a second read', async () => {
+    // run reads each id in input order; an event whose at fails that first reading is read again by
+    // the full check, and its id may then be another: the decision is made on the id read then.
+    const policy = loadPolicy(shippedPolicyJson());
+    const first = ev.usage(T(2), 'data', 'PL', 100);
+    const later = ev.usage(T(2, 1), 'data', 'PL', 200);
+    const fickle: Record<string, unknown> = { ...later };
+    let idReads = 0;
+    let atReads = 0;
+    Object.defineProperty(fickle, 'id', {
+      enumerable: true,
+      get: () => (idReads++ === 0 ? 'never-applied' : first.id),
+    });
+    Object.defineProperty(fickle, 'at', {
+      enumerable: true,
+      get: () => (atReads++ === 0 ? 'not a time' : later.at),
+    });
+    const result = await createEngine(policy).run([first, fickle], [profile]);
+    expect(result.decisions.map((d) => d.outcome)).toEqual(['applied', 'duplicate']);
+    expect(result.states[SUB]!.seen.ids).toEqual([first.id]);
+  });
+
+  it('run finds repeats of ids applied before it, in the states it resumes from', async () => {
+    const policy = loadPolicy(shippedPolicyJson());
+    const engine = createEngine(policy);
+    const before = Array.from({ length: 12 }, (_, i) => ev.usage(T(2, i), 'voice', 'PL', 30));
+    const { states } = await engine.run(before, [profile]);
+    const after = [ev.usage(T(3), 'voice', 'PL', 30), ...before.map((e) => ({ ...e, at: T(3, 2) }))];
+    const resumed = await engine.run(after, [profile], states);
+    expect(resumed.decisions.map((d) => d.outcome)).toEqual(['applied', ...before.map(() => 'duplicate')]);
   });
 
   it('explain says what is restricted, why and what lifts it', async () => {

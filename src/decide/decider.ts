@@ -29,7 +29,7 @@ import {
 } from '../ledger/facts.js';
 import { RuleGroupEvaluator } from '../rules/engine.js';
 import { CompiledRuleGroup, compileCondition, type CompiledCondition } from '../rules/conditions.js';
-import { reconcile, ruleKey, type Evaluation } from '../reconcile/reconcile.js';
+import { reconcile, ruleKey, type Evaluation, type MatchedRules } from '../reconcile/reconcile.js';
 import { buildActions } from '../explain/actions.js';
 import { previousWindow, type BillingWindow } from '../window/index.js';
 import { cloneState } from './clone.js';
@@ -111,8 +111,11 @@ export interface Pending {
 /** A group of rules with its facts, before evaluation. */
 type Group = Omit<Evaluation, 'matched'> & { readonly evaluator: Evaluator | undefined };
 
+/** The matches of a group without rules. */
+const NO_MATCHES: MatchedRules = { has: () => false, size: 0 };
+
 /** Evaluates one group of rules on a set of facts. */
-type Evaluator = (facts: Facts) => Set<string> | Promise<Set<string>>;
+type Evaluator = (facts: Facts) => MatchedRules | Promise<MatchedRules>;
 
 /**
  * What `run`'s fast path knows about a subscriber it owns, built from the state and its memo after a
@@ -314,7 +317,7 @@ export class Decider {
     const out: Evaluation[] = new Array<Evaluation>(groups.length);
     for (let i = 0; i < groups.length; i++) {
       const g = groups[i]!;
-      const matched = g.evaluator === undefined ? new Set<string>() : (g.evaluator(g.facts) as Set<string>);
+      const matched = g.evaluator === undefined ? NO_MATCHES : (g.evaluator(g.facts) as MatchedRules);
       out[i] = { cap: g.cap, rules: g.rules, facts: g.facts, matched, window: g.window };
     }
     return out;
@@ -324,7 +327,7 @@ export class Decider {
   async evaluate(pending: Pending): Promise<Evaluation[]> {
     const out: Evaluation[] = [];
     for (const g of this.#groups(pending)) {
-      const matched = g.evaluator === undefined ? new Set<string>() : await g.evaluator(g.facts);
+      const matched = g.evaluator === undefined ? NO_MATCHES : await g.evaluator(g.facts);
       out.push({ cap: g.cap, rules: g.rules, facts: g.facts, matched, window: g.window });
     }
     return out;

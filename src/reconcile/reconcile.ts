@@ -7,12 +7,18 @@ import { actionId } from '../explain/ids.js';
 import { getOwn, setOwn } from '../schema/records.js';
 
 /** One group of rules evaluated on one set of facts: a cap's rules, or the rules without a cap. */
+/** The rules of a group that match, by name: a `Set` of names, or the compiled evaluator's `RuleMatches`. */
+export interface MatchedRules {
+  has(name: string): boolean;
+  readonly size: number;
+}
+
 export interface Evaluation {
   readonly cap: LoadedCap | null;
   readonly rules: readonly LoadedRule[];
   readonly facts: Facts;
   /** Names of the rules that match. */
-  readonly matched: ReadonlySet<string>;
+  readonly matched: MatchedRules;
   /** The window the notices re-arm in: the cap's current window, or the billing cycle for capless rules. */
   readonly window: string;
 }
@@ -86,6 +92,17 @@ export function ruleKey(capId: string, rule: LoadedRule): string {
   return key;
 }
 
+/** Each rule's `ruleKey` in a group of a cap (or of no cap, ''), one table per group. */
+const groupKeys = new WeakMap<readonly LoadedRule[], Map<string, readonly string[]>>();
+
+function ruleKeysOf(capId: string, rules: readonly LoadedRule[]): readonly string[] {
+  let byCap = groupKeys.get(rules);
+  if (byCap === undefined) groupKeys.set(rules, (byCap = new Map()));
+  let keys = byCap.get(capId);
+  if (keys === undefined) byCap.set(capId, (keys = rules.map((rule) => ruleKey(capId, rule))));
+  return keys;
+}
+
 function causeOf(capId: string, evaluation: Evaluation | undefined, context: CauseContext): UnblockCause {
   if (context.rolled.has(capId)) return 'window-reset';
   if (evaluation?.facts.agentOverride === true) return 'override';
@@ -130,14 +147,17 @@ export function reconcile(
   for (const evaluation of evaluations) {
     const capId = evaluation.cap?.id ?? '';
     const suppressed = evaluation.facts.agentOverride === true;
-    for (const rule of evaluation.rules) {
+    const rules = evaluation.rules;
+    const keys = ruleKeysOf(capId, rules);
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i]!;
       const matches = evaluation.matched.has(rule.name);
       const kind = rule.event.type;
       if (kind === 'block' || kind === 'throttle') {
         if (matches && !suppressed) wanted.push({ capId, ruleId: rule.name, rule, evaluation });
         continue;
       }
-      const key = ruleKey(capId, rule);
+      const key = keys[i]!;
       if (!matches) {
         // Re-arm; most rules were not armed, and a delete of a key that is not there still costs.
         if (Object.prototype.hasOwnProperty.call(draft.notices, key)) delete draft.notices[key];

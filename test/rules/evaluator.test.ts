@@ -2,7 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FACTS, OPERATORS, loadPolicy, createEngine, type Condition } from '../../src/index';
 import { RuleGroupEvaluator } from '../../src/rules/engine';
-import { compileCondition, testCondition, applyOperator } from '../../src/rules/conditions';
+import {
+  CompiledRuleGroup,
+  compileCondition,
+  testCondition,
+  applyOperator,
+} from '../../src/rules/conditions';
 import type { Facts } from '../../src/schema/facts';
 import type { LoadedRule } from '../../src/policy/types';
 import { drive, ev, shippedPolicyJson } from '../support/fixtures';
@@ -150,6 +155,21 @@ describe('the synchronous evaluator (explanations, what-if) agrees with json-rul
         expect(compileCondition(top)(f)).toBe(expected);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('a compiled group matches the rules json-rules-engine matches, by name and by count', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(condition, { minLength: 1, maxLength: 5 }), facts, async (trees, f) => {
+        const rules = trees.map((tree, i) => rule(`r${i}`, 'fact' in tree ? { all: [tree] } : tree));
+        const expected = await new RuleGroupEvaluator(rules).matches(f);
+        const matches = new CompiledRuleGroup(rules).matches(f);
+        expect(matches.toSet()).toEqual(expected);
+        expect(matches.size).toBe(expected.size);
+        for (const r of rules) expect(matches.has(r.name)).toBe(expected.has(r.name));
+        expect(matches.has('no such rule')).toBe(false);
+      }),
+      { numRuns: 200 },
     );
   });
 });

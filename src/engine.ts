@@ -18,7 +18,13 @@ import {
   type Hot,
   type Memo,
 } from './decide/decider.js';
-import { checkedInstant, fastEvent, fastProfile, type KnownParts } from './decide/fast-event.js';
+import {
+  checkedInstant,
+  EventScratch,
+  fastEvent,
+  fastProfile,
+  type KnownParts,
+} from './decide/fast-event.js';
 import { explainCondition } from './rules/conditions.js';
 import { becauseOf, describeLift, describeRestriction } from './explain/actions.js';
 import { explainConditions } from './explain/describe.js';
@@ -204,17 +210,19 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
 
   /** `Date.parse(event.at)` of the last event the fast check accepted, NaN after the schema's. */
   const instant = { at: NaN };
+  /** The event copies `run` fills in place (see EventScratch). */
+  const scratch = new EventScratch(policy.currency);
 
   /**
    * The event, validated: by the fast check when it is certainly valid, else by the schema. `known`:
    * its `id` and `at` as checked before, if they were.
    */
-  function parseEvent(input: unknown, known?: KnownParts): SpendEvent | Issue[] {
+  function parseEvent(input: unknown, known?: KnownParts, scratch?: EventScratch): SpendEvent | Issue[] {
     instant.at = NaN;
     try {
       // Validation walks caller data: a getter that throws or a nesting deep enough to overflow the
       // stack must come back as a rejection, never as an exception.
-      const fast = reference ? null : fastEvent(input, policy, decider.services, instant, known);
+      const fast = reference ? null : fastEvent(input, policy, decider.services, instant, known, scratch);
       if (fast !== null) return fast;
       const parsed = EventSchema.safeParse(input);
       return parsed.success ? parsed.data : issuesFromZod(parsed.error.issues, input, EVENT_CONTEXT);
@@ -460,7 +468,9 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     subscriberId: string,
     known: KnownParts,
   ): BatchDecision {
-    const event = parseEvent(input, known);
+    // The checked event is the engine's scratch copy for the common shapes: nothing keeps a reference to
+    // it once this synchronous decision is made, and nothing of the caller's runs while it is in use.
+    const event = parseEvent(input, known, scratch);
     if (Array.isArray(event))
       return { eventId, subscriberId, outcome: 'rejected', actions: NO_ACTIONS, issues: event };
     let outcome: Decision['outcome'];

@@ -218,6 +218,55 @@ export function checkedInstant(id: unknown, at: unknown): number {
   return isId(id) && isInstant(at) ? lastInstant : NaN;
 }
 
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+type Of<K extends SpendEvent['type']> = Writable<Extract<SpendEvent, { type: K }>>;
+
+/**
+ * Event objects that `fastEvent` fills in place instead of making a copy of each event, one per common
+ * shape (usage with or without quantity and unit, location without network, payment, tick): for a
+ * caller that is done with an event before it checks the next one, and keeps no reference to it (`run`,
+ * which decides each event synchronously, then holds only strings and numbers from it). A
+ * million-event batch then makes no million copies. The currency written is the policy's (the only
+ * one the check accepts). The other shapes are copied as usual.
+ */
+export class EventScratch {
+  readonly measured: Of<'usage'> & { cost: Writable<Of<'usage'>['cost']> } = {
+    type: 'usage',
+    id: '',
+    subscriberId: '',
+    at: '',
+    service: '',
+    country: '',
+    cost: { amount: 0, currency: '' },
+    quantity: 0,
+    unit: '',
+  };
+  readonly usage: Of<'usage'> & { cost: Writable<Of<'usage'>['cost']> } = {
+    type: 'usage',
+    id: '',
+    subscriberId: '',
+    at: '',
+    service: '',
+    country: '',
+    cost: { amount: 0, currency: '' },
+  };
+  readonly location: Of<'location'> = { type: 'location', id: '', subscriberId: '', at: '', country: '' };
+  readonly payment: Of<'payment'>;
+  readonly tick: Of<'tick'> = { type: 'tick', id: '', subscriberId: '', at: '' };
+
+  constructor(currency: string) {
+    this.payment = {
+      type: 'payment',
+      id: '',
+      subscriberId: '',
+      at: '',
+      amount: 1,
+      currency,
+      reference: '',
+    };
+  }
+}
+
 /**
  * The event as the schema would parse it, when it is certainly valid; null when zod must decide.
  *
@@ -233,6 +282,7 @@ export function fastEvent(
   services: ReadonlySet<string>,
   instant?: { at: number },
   known?: KnownParts,
+  scratch?: EventScratch,
 ): SpendEvent | null {
   if (!isPlain(value) || !pristine()) return null;
   let type: unknown, id: unknown, subscriberId: unknown, at: unknown, service: unknown;
@@ -367,6 +417,35 @@ export function fastEvent(
         !(typeof ratingGroup === 'string' ? ratingGroup.length <= 100 : Number.isSafeInteger(ratingGroup))
       )
         return null;
+      if (scratch !== undefined) {
+        // The caller's own copy, filled in place (see EventScratch).
+        if (ratingGroup === undefined) {
+          if (quantity !== undefined && unit !== undefined) {
+            const e = scratch.measured;
+            e.id = id as string;
+            e.subscriberId = subscriberId as string;
+            e.at = at as string;
+            e.service = service as string;
+            e.country = country as string;
+            e.cost.amount = minor as number;
+            e.cost.currency = policy.currency;
+            e.quantity = quantity as number;
+            e.unit = unit as string;
+            return e;
+          }
+          if (quantity === undefined && unit === undefined) {
+            const e = scratch.usage;
+            e.id = id as string;
+            e.subscriberId = subscriberId as string;
+            e.at = at as string;
+            e.service = service as string;
+            e.country = country as string;
+            e.cost.amount = minor as number;
+            e.cost.currency = policy.currency;
+            return e;
+          }
+        }
+      }
       const copy = { amount: minor, currency: policy.currency };
       // One literal per common shape (adding keys one by one would grow the object twice).
       if (ratingGroup === undefined) {
@@ -398,6 +477,14 @@ export function fastEvent(
       if (!isCountry(country)) return null;
       if (network !== undefined && !(typeof network === 'string' && NETWORK_PATTERN.test(network)))
         return null;
+      if (scratch !== undefined && network === undefined) {
+        const e = scratch.location;
+        e.id = id as string;
+        e.subscriberId = subscriberId as string;
+        e.at = at as string;
+        e.country = country as string;
+        return e;
+      }
       return (
         network === undefined
           ? { type, id, subscriberId, at, country }
@@ -406,6 +493,15 @@ export function fastEvent(
     }
     case 'payment': {
       if (!isMinor(amount) || amount <= 0 || currency !== policy.currency || !isText(reference)) return null;
+      if (scratch !== undefined) {
+        const e = scratch.payment;
+        e.id = id as string;
+        e.subscriberId = subscriberId as string;
+        e.at = at as string;
+        e.amount = amount as number;
+        e.reference = reference as string;
+        return e;
+      }
       return { type, id, subscriberId, at, amount, currency, reference } as SpendEvent;
     }
     case 'adjustment': {
@@ -440,8 +536,16 @@ export function fastEvent(
       if (agentId !== undefined) event['agentId'] = agentId;
       return event as SpendEvent;
     }
-    case 'tick':
+    case 'tick': {
+      if (scratch !== undefined) {
+        const e = scratch.tick;
+        e.id = id as string;
+        e.subscriberId = subscriberId as string;
+        e.at = at as string;
+        return e;
+      }
       return { type, id, subscriberId, at } as SpendEvent;
+    }
     default:
       return null;
   }

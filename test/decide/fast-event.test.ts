@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EventSchema } from '../../src/schema/events';
 import { SubscriberProfileSchema } from '../../src/schema/profile';
-import { INSTANT, fastEvent, fastProfile, instantOf, matchesInstant } from '../../src/decide/fast-event';
+import {
+  EventScratch,
+  INSTANT,
+  fastEvent,
+  fastProfile,
+  instantOf,
+  matchesInstant,
+} from '../../src/decide/fast-event';
 import { hostileInputArb, streamArb, type EventJson } from '../arbitraries/events';
 import { profileArb } from '../arbitraries/profiles';
 import { SHIPPED, SHIPPED_DOMAIN } from '../arbitraries/policies';
@@ -49,6 +56,41 @@ describe('fastEvent', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('fills the scratch copies with exactly what it would copy, shape by shape, and is sound with them', () => {
+    const scratch = new EventScratch(SHIPPED.currency);
+    const own = new Set<unknown>([
+      scratch.measured,
+      scratch.usage,
+      scratch.location,
+      scratch.payment,
+      scratch.tick,
+    ]);
+    let filled = 0;
+    const check = (event: unknown): void => {
+      const copied = fast(event);
+      const answer = fastEvent(event, SHIPPED, services, undefined, undefined, scratch);
+      if (copied === null) {
+        expect(answer).toBeNull();
+        return;
+      }
+      // A snapshot now: the next event may fill the same object.
+      expect(JSON.parse(JSON.stringify(answer))).toEqual(JSON.parse(JSON.stringify(copied)));
+      expect(Object.keys(answer!)).toEqual(Object.keys(copied));
+      if (own.has(answer)) filled++;
+      else expect(answer).not.toBe(event);
+    };
+    fc.assert(
+      fc.property(streamArb(SHIPPED_DOMAIN), mutatedArb, (stream, mutated) => {
+        for (const event of stream.events) check(event);
+        check(mutated);
+      }),
+      { numRuns: 200 },
+    );
+    // The common shapes were filled in place, so the property above covered them.
+    expect(filled).toBeGreaterThan(100);
+    expect(scratch.usage.cost).not.toBe(scratch.measured.cost);
   });
 
   it('is sound on mutated and hostile events', () => {

@@ -69,43 +69,10 @@ export function renderTemplate(
     out += (value ?? '') + parts[i + 1]!;
   }
   // Tidy what empty values leave behind (a space before punctuation, double spaces), only when there is
-  // any: looking costs less than replacing.
-  const untidy = untidyAt(out);
-  if (untidy & SPACE_BEFORE_MARK) out = out.replace(/\s+([.,:;!?])/g, '$1');
-  if (untidy & DOUBLE_SPACE && /\s\s/.test(out)) out = out.replace(/\s{2,}/g, ' ');
-  return kept(untidy & EDGE_SPACE ? out.trim() : out);
-}
-
-const SPACE_BEFORE_MARK = 1;
-const DOUBLE_SPACE = 2;
-const EDGE_SPACE = 4;
-
-/**
- * What `renderTemplate` may have to tidy in `text`, in one pass over it (which also flattens it): a
- * space before punctuation, two spaces in a row, a space at either end. Any character that is not
- * ASCII counts as a possible space (JavaScript's `\s` and `trim` know many), and the regular
- * expressions then decide.
- */
-function untidyAt(text: string): number {
-  let found = 0;
-  let space = false;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    const isSpace = c === 0x20 || (c >= 0x09 && c <= 0x0d) || c >= 0x80;
-    if (space) {
-      if (c === 0x2e || c === 0x2c || c === 0x3a || c === 0x3b || c === 0x21 || c === 0x3f)
-        found |= SPACE_BEFORE_MARK;
-      else if (isSpace) found |= DOUBLE_SPACE;
-    }
-    space = isSpace;
-  }
-  if (n > 0) {
-    const first = text.charCodeAt(0);
-    const last = text.charCodeAt(n - 1);
-    if (first <= 0x20 || first >= 0x80 || last <= 0x20 || last >= 0x80) found |= EDGE_SPACE;
-  }
-  return found;
+  // any: testing costs less than replacing.
+  if (/\s[.,:;!?]/.test(out)) out = out.replace(/\s+([.,:;!?])/g, '$1');
+  if (/\s\s/.test(out)) out = out.replace(/\s{2,}/g, ' ');
+  return kept(out.trim());
 }
 
 /**

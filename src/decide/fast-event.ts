@@ -220,6 +220,17 @@ export function checkedInstant(id: unknown, at: unknown): number {
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 type Of<K extends SpendEvent['type']> = Writable<Extract<SpendEvent, { type: K }>>;
+type ScratchUsage = Of<'usage'> & { cost: Writable<Of<'usage'>['cost']> };
+
+const blankUsage = (): ScratchUsage => ({
+  type: 'usage',
+  id: '',
+  subscriberId: '',
+  at: '',
+  service: '',
+  country: '',
+  cost: { amount: 0, currency: '' },
+});
 
 /**
  * Event objects that `fastEvent` fills in place instead of making a copy of each event, one per common
@@ -230,26 +241,8 @@ type Of<K extends SpendEvent['type']> = Writable<Extract<SpendEvent, { type: K }
  * one the check accepts). The other shapes are copied as usual.
  */
 export class EventScratch {
-  readonly measured: Of<'usage'> & { cost: Writable<Of<'usage'>['cost']> } = {
-    type: 'usage',
-    id: '',
-    subscriberId: '',
-    at: '',
-    service: '',
-    country: '',
-    cost: { amount: 0, currency: '' },
-    quantity: 0,
-    unit: '',
-  };
-  readonly usage: Of<'usage'> & { cost: Writable<Of<'usage'>['cost']> } = {
-    type: 'usage',
-    id: '',
-    subscriberId: '',
-    at: '',
-    service: '',
-    country: '',
-    cost: { amount: 0, currency: '' },
-  };
+  readonly measured: ScratchUsage = Object.assign(blankUsage(), { quantity: 0, unit: '' });
+  readonly usage: ScratchUsage = blankUsage();
   readonly location: Of<'location'> = { type: 'location', id: '', subscriberId: '', at: '', country: '' };
   readonly payment: Of<'payment'>;
   readonly tick: Of<'tick'> = { type: 'tick', id: '', subscriberId: '', at: '' };
@@ -265,6 +258,27 @@ export class EventScratch {
       reference: '',
     };
   }
+}
+
+/** Fills a scratch usage with the fields every usage has (two shapes: with quantity and unit, without). */
+function fillUsage<E extends EventScratch['usage']>(
+  e: E,
+  id: unknown,
+  subscriberId: unknown,
+  at: unknown,
+  service: unknown,
+  country: unknown,
+  minor: unknown,
+  policy: Policy,
+): E {
+  e.id = id as string;
+  e.subscriberId = subscriberId as string;
+  e.at = at as string;
+  e.service = service as string;
+  e.country = country as string;
+  e.cost.amount = minor as number;
+  e.cost.currency = policy.currency;
+  return e;
 }
 
 /**
@@ -417,34 +431,18 @@ export function fastEvent(
         !(typeof ratingGroup === 'string' ? ratingGroup.length <= 100 : Number.isSafeInteger(ratingGroup))
       )
         return null;
-      if (scratch !== undefined) {
+      if (
+        scratch !== undefined &&
+        ratingGroup === undefined &&
+        (quantity === undefined) === (unit === undefined)
+      ) {
         // The caller's own copy, filled in place (see EventScratch).
-        if (ratingGroup === undefined) {
-          if (quantity !== undefined && unit !== undefined) {
-            const e = scratch.measured;
-            e.id = id as string;
-            e.subscriberId = subscriberId as string;
-            e.at = at as string;
-            e.service = service as string;
-            e.country = country as string;
-            e.cost.amount = minor as number;
-            e.cost.currency = policy.currency;
-            e.quantity = quantity as number;
-            e.unit = unit as string;
-            return e;
-          }
-          if (quantity === undefined && unit === undefined) {
-            const e = scratch.usage;
-            e.id = id as string;
-            e.subscriberId = subscriberId as string;
-            e.at = at as string;
-            e.service = service as string;
-            e.country = country as string;
-            e.cost.amount = minor as number;
-            e.cost.currency = policy.currency;
-            return e;
-          }
-        }
+        if (quantity === undefined)
+          return fillUsage(scratch.usage, id, subscriberId, at, service, country, minor, policy);
+        const e = fillUsage(scratch.measured, id, subscriberId, at, service, country, minor, policy);
+        e.quantity = quantity as number;
+        e.unit = unit as string;
+        return e;
       }
       const copy = { amount: minor, currency: policy.currency };
       // One literal per common shape (adding keys one by one would grow the object twice).

@@ -12,7 +12,7 @@ import type { Restriction, SubscriberState } from '../schema/state.js';
 import type { LoadedRule, Policy } from '../policy/types.js';
 import type { Condition } from '../schema/policy.js';
 import type { Evaluation, Fired, Imposed, Lifted, Reconciled } from '../reconcile/reconcile.js';
-import { explainCondition } from '../rules/conditions.js';
+import { copyConditionValue, explainCondition } from '../rules/conditions.js';
 import {
   capAmount,
   describeScope,
@@ -115,17 +115,13 @@ function copyResults(results: readonly ConditionResult[]): ConditionResult[] {
     copy[i] = {
       fact: r.fact,
       operator: r.operator,
-      value: copyValue(r.value),
-      compareTo: copyValue(r.compareTo),
+      value: copyConditionValue(r.value),
+      compareTo: copyConditionValue(r.compareTo),
       factValue: r.factValue,
       result: r.result,
     };
   }
   return copy;
-}
-
-function copyValue<T>(v: T): T {
-  return Array.isArray(v) ? (copyList(v) as T) : v !== null && typeof v === 'object' ? { ...v } : v;
 }
 
 function describeContext(context: BuildContext, evaluation: Evaluation | undefined): DescribeContext {

@@ -52,8 +52,11 @@ function compareValue(leaf: LeafCondition, facts: Facts): Comparable {
   return value as Comparable;
 }
 
-/** A copy of a condition value, so an explanation handed to a caller shares nothing with the policy. */
-function copy<T>(v: T): T {
+/**
+ * A copy of a condition value, so an explanation handed to a caller shares nothing with the policy (or
+ * with another action's explanation).
+ */
+export function copyConditionValue<T>(v: T): T {
   return Array.isArray(v) ? ([...v] as T) : v !== null && typeof v === 'object' ? { ...v } : v;
 }
 
@@ -69,8 +72,8 @@ export function evaluateLeaf(leaf: LeafCondition, facts: Facts): ConditionResult
   return {
     fact: leaf.fact,
     operator: leaf.operator,
-    value: copy(leaf.value) as ConditionResult['value'],
-    compareTo: copy(compareTo) as ConditionResult['compareTo'],
+    value: copyConditionValue(leaf.value) as ConditionResult['value'],
+    compareTo: copyConditionValue(compareTo) as ConditionResult['compareTo'],
     factValue,
     result: applyOperator(leaf.operator, factValue, compareTo),
   };

@@ -273,11 +273,4 @@ export class RuleMatches {
     for (let i = 0; i < names.length; i++) if (names[i] === name) return this.matched[i] === 1;
     return false;
   }
-
-  /** The names of the rules that matched, in the group's order. */
-  toSet(): Set<string> {
-    const out = new Set<string>();
-    for (let i = 0; i < this.names.length; i++) if (this.matched[i] === 1) out.add(this.names[i]!);
-    return out;
-  }
 }

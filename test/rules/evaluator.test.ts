@@ -164,7 +164,7 @@ describe('the synchronous evaluator (explanations, what-if) agrees with json-rul
         const rules = trees.map((tree, i) => rule(`r${i}`, 'fact' in tree ? { all: [tree] } : tree));
         const expected = await new RuleGroupEvaluator(rules).matches(f);
         const matches = new CompiledRuleGroup(rules).matches(f);
-        expect(matches.toSet()).toEqual(expected);
+        expect(new Set(rules.map((r) => r.name).filter((name) => matches.has(name)))).toEqual(expected);
         expect(matches.size).toBe(expected.size);
         for (const r of rules) expect(matches.has(r.name)).toBe(expected.has(r.name));
         expect(matches.has('no such rule')).toBe(false);

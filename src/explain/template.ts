@@ -57,23 +57,68 @@ export function renderTemplate(
   values: Readonly<Record<string, string>> | TemplateLookup,
 ): string {
   const parts = templateParts(text);
-  let out = parts[0]!;
-  for (let i = 1; i < parts.length; i += 2) {
-    const name = parts[i]!;
-    const value =
-      values instanceof TemplateLookup
-        ? values.lookup(name)
-        : Object.prototype.hasOwnProperty.call(values, name)
-          ? values[name]
-          : undefined;
-    out += (value ?? '') + parts[i + 1]!;
+  const count = (parts.length - 1) / 2;
+  let filled: string[] | undefined;
+  if (count > 0) {
+    filled = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      const name = parts[2 * i + 1]!;
+      const value =
+        values instanceof TemplateLookup
+          ? values.lookup(name)
+          : Object.prototype.hasOwnProperty.call(values, name)
+            ? values[name]
+            : undefined;
+      filled[i] = value ?? '';
+    }
   }
+  // A template whose values repeat (a welcome to a zone: the same text for every subscriber of a
+  // locale) is rendered once per set of values and the text shared; a template whose values rarely
+  // repeat (amounts, payment links) soon stops being looked up (see Rendered).
+  let memo = rendered.get(parts);
+  if (memo === undefined) rendered.set(parts, (memo = { table: new Map(), tries: 0, hits: 0 }));
+  const table = memo.table;
+  if (table === null) return fill(parts, filled);
+  // Each value with its length before it: no two sets of values give one key.
+  let key = '';
+  if (filled !== undefined) for (let i = 0; i < filled.length; i++) key += `${filled[i]!.length}:${filled[i]!}`;
+  memo.tries++;
+  const known = table.get(key);
+  if (known !== undefined) {
+    memo.hits++;
+    return known;
+  }
+  if (memo.tries >= MEMO_TRIAL && memo.hits * 2 < memo.tries) memo.table = null;
+  else if (table.size >= MEMO_SIZE) table.clear();
+  const out = fill(parts, filled);
+  memo.table?.set(key, out);
+  return out;
+}
+
+/** The template's parts with its placeholders' values in, tidied. */
+function fill(parts: readonly string[], filled: readonly string[] | undefined): string {
+  let out = parts[0]!;
+  if (filled !== undefined) for (let i = 0; i < filled.length; i++) out += filled[i]! + parts[2 * i + 2]!;
   // Tidy what empty values leave behind (a space before punctuation, double spaces), only when there is
   // any: testing costs less than replacing.
   if (/\s[.,:;!?]/.test(out)) out = out.replace(/\s+([.,:;!?])/g, '$1');
   if (/\s\s/.test(out)) out = out.replace(/\s{2,}/g, ' ');
   return kept(out.trim());
 }
+
+/**
+ * A template's rendered texts by their values. Looked up while at least half the lookups of its first
+ * MEMO_TRIAL find a text; after that a template whose values rarely repeat is only rendered. At most
+ * MEMO_SIZE texts per template (the table starts again when full).
+ */
+interface Rendered {
+  table: Map<string, string> | null;
+  tries: number;
+  hits: number;
+}
+const rendered = new WeakMap<readonly string[], Rendered>();
+const MEMO_TRIAL = 64;
+const MEMO_SIZE = 256;
 
 /**
  * `text` as one flat run of characters, for a string that outlives the call that built it. Text built

@@ -157,3 +157,48 @@ describe('renderTemplate tidying', () => {
     expect(renderTemplate('Zapłać\u00a0{x} !', { x: '' })).toBe('Zapłać!');
   });
 });
+
+describe('renderTemplate with repeated values', () => {
+  // A template rendered with the same values again gives the text it gave the first time (shared, not
+  // made again); one whose values never repeat stops being looked up, and renders the same texts.
+  const fill = (template: string, values: Record<string, string>): string =>
+    template
+      .replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? '')
+      .replace(/\s+([.,:;!?])/g, '$1')
+      .replace(/\s{2,}/g, ' ')
+      .trim();
+
+  it('gives the straightforward text whether the values repeat or not (property)', () => {
+    const few = fc.constantFrom('', 'eu', 'world', 'e', 'u', '1:e', ':', '2', '12');
+    fc.assert(
+      fc.property(
+        fc.constantFrom('Welcome to {zone}.', '{a}{b}', '{a} and {b} in {zone}!', 'No placeholders.'),
+        fc.array(fc.record({ zone: few, a: few, b: few }), { minLength: 1, maxLength: 200 }),
+        (template, renders) => {
+          for (const values of renders) expect(renderTemplate(template, values)).toBe(fill(template, values));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps apart sets of values whose texts run together ("1" + "2" and "12" + "")', () => {
+    const template = 'Key {a}-{b} end';
+    expect(renderTemplate(template, { a: '1', b: '2' })).toBe('Key 1-2 end');
+    expect(renderTemplate(template, { a: '12', b: '' })).toBe('Key 12- end');
+    expect(renderTemplate(template, { a: '', b: '12' })).toBe('Key -12 end');
+    expect(renderTemplate(template, { a: '1:1', b: '' })).toBe('Key 1:1- end');
+    expect(renderTemplate(template, { a: '1', b: '1:' })).toBe('Key 1-1: end');
+    expect(renderTemplate(template, { a: '1', b: '2' })).toBe('Key 1-2 end');
+  });
+
+  it('renders every text right for a template whose values never repeat, past the trial', () => {
+    const template = 'Pay {amount} at {link} now';
+    for (let i = 0; i < 500; i++) {
+      const values = { amount: `PLN ${i}`, link: `https://pay.example.com/?n=${i}` };
+      expect(renderTemplate(template, values)).toBe(fill(template, values));
+    }
+    // And once more a set seen before, after the template stopped being looked up.
+    expect(renderTemplate(template, { amount: 'PLN 3', link: 'x' })).toBe('Pay PLN 3 at x now');
+  });
+});

@@ -386,6 +386,45 @@ describe('state and batch API', () => {
     expect(batch.decisions[3]!.issues?.[0]?.message).toContain("no profile for subscriber 'nobody'");
   });
 
+  it('run takes profiles without events, a repeated profile (the later one counts) and states of subscribers without one, as the reference does', async () => {
+    const policy = loadPolicy(shippedPolicyJson());
+    const quiet = (id: string) => ({ ...profile, subscriberId: id });
+    const moved = { ...profile, subscriberId: 'sub-2', homeCountry: 'DE' };
+    const resumed = (
+      await createEngine(policy).run(
+        [{ ...ev.usage(T(1), 'data', 'DE', 500), subscriberId: 'sub-3' }],
+        [quiet('sub-3')],
+      )
+    ).states['sub-3']!;
+    const events = [
+      { ...ev.usage(T(2), 'data', 'DE', 20_000), subscriberId: 'sub-2' },
+      ev.usage(T(2), 'data', 'DE', 19_000),
+      { ...ev.tick(T(3)), subscriberId: 'sub-3' },
+      { ...ev.tick(T(3)), subscriberId: 'nobody' },
+      ev.payment(T(3), 1_000),
+      { ...ev.usage(T(4), 'data', 'PL', 3_000), subscriberId: 'sub-2' },
+    ];
+    // Profiles without events first, between and last; sub-2 twice, the second at home in DE.
+    const profiles = [
+      quiet('q-1'),
+      { ...profile, subscriberId: 'sub-2' },
+      quiet('q-2'),
+      profile,
+      moved,
+      quiet('q-3'),
+    ];
+    const batch = await createEngine(policy).run(events, profiles, { 'sub-3': resumed });
+    const reference = await createEngine(policy, { evaluator: 'json-rules-engine' }).run(events, profiles, {
+      'sub-3': resumed,
+    });
+    expect(batch).toEqual(reference);
+    expect(Object.keys(batch.states).sort()).toEqual([SUB, 'sub-2', 'sub-3']);
+    // sub-2 is home in DE (the later profile): its usage in DE is not roaming, its usage in PL is.
+    expect(batch.states['sub-2']!.profile.homeCountry).toBe('DE');
+    expect(batch.states['sub-2']!.caps['roaming-data']!.cur!.charged).toBe(3_000);
+    expect(batch.decisions[3]!.outcome).toBe('rejected');
+  });
+
   it('run gives one decision per input, in input order, with unreadable events among the valid ones', async () => {
     const policy = loadPolicy(shippedPolicyJson());
     const other = { ...profile, subscriberId: 'sub-2' };

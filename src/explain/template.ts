@@ -81,7 +81,8 @@ export function renderTemplate(
   if (table === null) return fill(parts, filled);
   // Each value with its length before it: no two sets of values give one key.
   let key = '';
-  if (filled !== undefined) for (let i = 0; i < filled.length; i++) key += `${filled[i]!.length}:${filled[i]!}`;
+  if (filled !== undefined)
+    for (let i = 0; i < filled.length; i++) key += `${filled[i]!.length}:${filled[i]!}`;
   memo.tries++;
   const known = table.get(key);
   if (known !== undefined) {

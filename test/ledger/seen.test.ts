@@ -7,9 +7,7 @@ import { SET_FROM, SeenIds, idHash } from '../../src/ledger/seen';
 // must be the list's own: is the id in `seen.ids`?
 
 type Step =
-  | { op: 'apply'; id: string; tell: boolean }
-  | { op: 'forget'; keep: number }
-  | { op: 'check'; id: string };
+  { op: 'apply'; id: string; tell: boolean } | { op: 'forget'; keep: number } | { op: 'check'; id: string };
 
 /** Few distinct ids, so repeats and hash-equal neighbours are common; some share their hash. */
 const idArb = fc.oneof(

@@ -8,7 +8,6 @@ import { migrateState } from './schema/migrate.js';
 import { dataRecordOf, dictionaryOf, getOwn, protoKeyPath, setOwn } from './schema/records.js';
 import { issuesFromZod, collectKeys, formatPath, type IssueContext } from './schema/zod-issues.js';
 import { capFacts, subscriberFacts, type EventContext } from './ledger/facts.js';
-import { SeenIds } from './ledger/seen.js';
 import {
   Decider,
   FOLDED_APPLIED,
@@ -269,8 +268,11 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     /** Whether `run` made this state (or a copy of the caller's), so it may change it in place. */
     owned: boolean;
     memo: Memo | null;
-    /** For an owned state: the index of its applied ids (`state.seen.ids`), made at its first event. */
-    ids: SeenIds | null;
+    /**
+     * For an owned state with many applied ids: an index of them (`state.seen.ids`); null while the
+     * list is short enough to search (most subscribers: a set per subscriber costs more than it saves).
+     */
+    ids: Set<string> | null;
     /** The fast path's view of an owned state; undefined when it must be built again. */
     hot: Hot | null | undefined;
   }
@@ -477,7 +479,8 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     try {
       // The fast path first; it changes nothing when it cannot decide the event.
       const state = entry.state;
-      const ids = (entry.ids ??= new SeenIds(state.seen));
+      if (entry.ids === null && state.seen.ids.length >= INDEX_IDS_FROM) entry.ids = new Set(state.seen.ids);
+      const ids = entry.ids ?? undefined;
       let hot = entry.hot;
       if (hot === undefined) hot = entry.hot = decider.hotOf(state, entry.memo);
       const folded = hot === null ? null : decider.fold(state, ids, hot, event, instant.at);
@@ -627,6 +630,9 @@ class Grouping {
     return order;
   }
 }
+
+/** From how many applied ids `run` keeps a set of them beside a state (below, a search is cheaper). */
+const INDEX_IDS_FROM = 32;
 
 /** How many events ahead `run` touches the caller's event objects (see `touchAhead`). */
 const PREFETCH = 64;

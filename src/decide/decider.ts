@@ -14,7 +14,6 @@ import {
   type Applied,
 } from '../ledger/ledger.js';
 import { checkEvent, withinTotals } from '../ledger/check-event.js';
-import type { IdIndex } from '../ledger/seen.js';
 import {
   capFacts,
   caplessFacts,
@@ -232,7 +231,7 @@ export class Decider {
     memo: Memo | null,
     inPlace: boolean,
     parsedAt = NaN,
-    ids?: IdIndex,
+    ids?: Set<string>,
   ): Decided | Pending {
     const policy = this.policy;
     // `parsedAt`, when given, is `Date.parse(event.at)` done already by the caller's validation.
@@ -403,7 +402,7 @@ export class Decider {
     memo: Memo | null,
     inPlace: boolean,
     parsedAt = NaN,
-    ids?: IdIndex,
+    ids?: Set<string>,
   ): Decided {
     const prepared = this.prepare(state, event, memo, inPlace, parsedAt, ids);
     return isPending(prepared) ? this.finish(prepared, this.evaluateSync(prepared)) : prepared;
@@ -473,7 +472,7 @@ export class Decider {
    */
   fold(
     state: SubscriberState,
-    ids: IdIndex | undefined,
+    ids: Set<string> | undefined,
     hot: Hot,
     event: SpendEvent,
     at: number,
@@ -526,9 +525,9 @@ export class Decider {
       location.at = at;
     }
     const zoneChanged = location.zone !== previousZone;
+    ids?.add(event.id);
     state.seen.ids.push(event.id);
     state.seen.at.push(at);
-    ids?.add(event.id);
     state.clock = now;
 
     // The rules: the same facts `#unchanged` writes, from what this path knows. A notice rule that
@@ -759,7 +758,7 @@ export class Decider {
  * Whether an event id was applied: looked up in `ids`, the index `run` keeps of a state it owns, or else
  * in the state's list.
  */
-function isSeen(state: SubscriberState, ids: IdIndex | undefined, id: string): boolean {
+function isSeen(state: SubscriberState, ids: Set<string> | undefined, id: string): boolean {
   return ids !== undefined ? ids.has(id) : state.seen.ids.indexOf(id) !== -1;
 }
 

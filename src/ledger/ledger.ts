@@ -4,7 +4,6 @@ import type { SpendEvent } from '../schema/events.js';
 import type { SubscriberState, WindowTotals } from '../schema/state.js';
 import { previousWindow, windowAt, type BillingWindow } from '../window/index.js';
 import { dictionary, getOwn, setOwn } from '../schema/records.js';
-import type { IdIndex } from './seen.js';
 
 /**
  * The ledger: a pure fold of events into per-cap, per-window totals in integer minor units. Functions
@@ -68,7 +67,7 @@ export function advanceClock(
   now: number,
   clockCycle?: BillingWindow,
   clockHorizon?: number,
-  ids?: IdIndex,
+  ids?: Set<string>,
 ): ReadonlySet<string> {
   let rolled: Set<string> | null = null;
   const { timeZone, cycleAnchorDay } = draft.profile;
@@ -111,7 +110,7 @@ export function advanceClock(
 }
 
 /** Forgets the ids applied before `horizon` (and takes them out of the index `ids`, when given). */
-function forgetIds(seen: SubscriberState['seen'], horizon: number, ids?: IdIndex): void {
+function forgetIds(seen: SubscriberState['seen'], horizon: number, ids?: Set<string>): void {
   const list = seen.ids;
   const times = seen.at;
   let kept = 0;
@@ -192,7 +191,7 @@ export function applyEvent(
   event: SpendEvent,
   at: number,
   clockCycle: BillingWindow = cycleAt(draft, draft.clock!),
-  ids?: IdIndex,
+  ids?: Set<string>,
 ): Applied {
   const notes: Issue[] = [];
   const late = LEDGER_EVENTS.has(event.type) && at < clockCycle.start;

@@ -14,10 +14,14 @@ export function hash64(text: string): string {
   return hexOf(h);
 }
 
-/** FNV-1a 64 state: [low 32 bits, high 32 bits] (offset basis 0xcbf29ce484222325). */
+/**
+ * FNV-1a 64 state: [low 32 bits, high 32 bits] (offset basis 0xcbf29ce484222325), each as a signed 32-bit
+ * integer: the steps are then 32-bit integer operations throughout (kept unsigned, every step would
+ * turn values from 2^31 up into doubles and back).
+ */
 type Hash = [number, number];
 
-const newHash = (): Hash => [0x84222325, 0xcbf29ce4];
+const newHash = (): Hash => [0x84222325 | 0, 0xcbf29ce4 | 0];
 
 /** The FNV prime's low part (the prime is 2^40 + PRIME_LOW). */
 const PRIME_LOW = 0x1b3;
@@ -27,12 +31,12 @@ function feed(h: Hash, text: string): void {
   let lo = h[0];
   let hi = h[1];
   for (let i = 0; i < text.length; i++) {
-    lo = (lo ^ text.charCodeAt(i)) >>> 0;
-    // h *= 2^40 + 0x1b3 (mod 2^64). lo * 0x1b3 is below 2^41: its carry into the high half is
-    // ((lo >>> 16) * 0x1b3 + ((lo & 0xffff) * 0x1b3 >>> 16)) >>> 16, every term below 2^26.
+    lo ^= text.charCodeAt(i);
+    // h *= 2^40 + 0x1b3 (mod 2^64). lo * 0x1b3 (lo read as unsigned) is below 2^41: its carry into the
+    // high half is ((lo >>> 16) * 0x1b3 + ((lo & 0xffff) * 0x1b3 >>> 16)) >>> 16, every term below 2^26.
     const carry = ((lo >>> 16) * PRIME_LOW + (((lo & 0xffff) * PRIME_LOW) >>> 16)) >>> 16;
-    hi = (Math.imul(hi, PRIME_LOW) + carry + (lo << 8)) >>> 0;
-    lo = Math.imul(lo, PRIME_LOW) >>> 0;
+    hi = (Math.imul(hi, PRIME_LOW) + carry + (lo << 8)) | 0;
+    lo = Math.imul(lo, PRIME_LOW);
   }
   h[0] = lo;
   h[1] = hi;
@@ -50,10 +54,10 @@ function feedPlain(h: Hash, text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return false;
-    lo = (lo ^ c) >>> 0;
+    lo ^= c;
     const carry = ((lo >>> 16) * PRIME_LOW + (((lo & 0xffff) * PRIME_LOW) >>> 16)) >>> 16;
-    hi = (Math.imul(hi, PRIME_LOW) + carry + (lo << 8)) >>> 0;
-    lo = Math.imul(lo, PRIME_LOW) >>> 0;
+    hi = (Math.imul(hi, PRIME_LOW) + carry + (lo << 8)) | 0;
+    lo = Math.imul(lo, PRIME_LOW);
   }
   h[0] = lo;
   h[1] = hi;
@@ -73,7 +77,7 @@ function feedJsonString(h: Hash, text: string): void {
   }
 }
 
-const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, '0');
 
 /**
  * Feeds a scope as `feedJsonString` feeds its text `service@zone,service@zone,...`, pair by pair

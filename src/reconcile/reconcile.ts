@@ -6,13 +6,13 @@ import type { LoadedCap, LoadedRule } from '../policy/types.js';
 import { actionId } from '../explain/ids.js';
 import { getOwn, setOwn } from '../schema/records.js';
 
-/** One group of rules evaluated on one set of facts: a cap's rules, or the rules without a cap. */
 /** The rules of a group that match, by name: a `Set` of names, or the compiled evaluator's `RuleMatches`. */
 export interface MatchedRules {
   has(name: string): boolean;
   readonly size: number;
 }
 
+/** One group of rules evaluated on one set of facts: a cap's rules, or the rules without a cap. */
 export interface Evaluation {
   readonly cap: LoadedCap | null;
   readonly rules: readonly LoadedRule[];

@@ -56,7 +56,8 @@ export function renderTemplate(
   text: string,
   values: Readonly<Record<string, string>> | TemplateLookup,
 ): string {
-  const parts = templateParts(text);
+  const parsed = parsedTemplate(text);
+  const parts = parsed.parts;
   const count = (parts.length - 1) / 2;
   let filled: string[] | undefined;
   if (count > 0) {
@@ -75,8 +76,7 @@ export function renderTemplate(
   // A template whose values repeat (a welcome to a zone: the same text for every subscriber of a
   // locale) is rendered once per set of values and the text shared; a template whose values rarely
   // repeat (amounts, payment links) soon stops being looked up (see Rendered).
-  let memo = rendered.get(parts);
-  if (memo === undefined) rendered.set(parts, (memo = { table: new Map(), tries: 0, hits: 0 }));
+  const memo = parsed.rendered;
   const table = memo.table;
   if (table === null) return fill(parts, filled);
   // Each value with its length before it: no two sets of values give one key.
@@ -117,7 +117,6 @@ interface Rendered {
   tries: number;
   hits: number;
 }
-const rendered = new WeakMap<readonly string[], Rendered>();
 const MEMO_TRIAL = 64;
 const MEMO_SIZE = 256;
 
@@ -132,8 +131,12 @@ export function kept(text: string): string {
   return text;
 }
 
-/** Template texts split at their placeholders: text, name, text, name, ..., text. */
-const parsedTemplates = new Map<string, readonly string[]>();
+/** A template text split at its placeholders (text, name, text, name, ..., text), and its renders. */
+interface ParsedTemplate {
+  readonly parts: readonly string[];
+  readonly rendered: Rendered;
+}
+const parsedTemplates = new Map<string, ParsedTemplate>();
 const MAX_PARSED_TEMPLATES = 10_000;
 
 /**
@@ -144,13 +147,17 @@ const MAX_PARSED_TEMPLATES = 10_000;
  * templateParts('Hi {subscriberId}!'); // ['Hi ', 'subscriberId', '!']
  */
 export function templateParts(text: string): readonly string[] {
-  let parts = parsedTemplates.get(text);
-  if (parts === undefined) {
-    parts = text.split(/\{(\w+)\}/);
+  return parsedTemplate(text).parts;
+}
+
+function parsedTemplate(text: string): ParsedTemplate {
+  let parsed = parsedTemplates.get(text);
+  if (parsed === undefined) {
+    parsed = { parts: text.split(/\{(\w+)\}/), rendered: { table: new Map(), tries: 0, hits: 0 } };
     if (parsedTemplates.size >= MAX_PARSED_TEMPLATES) parsedTemplates.clear();
-    parsedTemplates.set(text, parts);
+    parsedTemplates.set(text, parsed);
   }
-  return parts;
+  return parsed;
 }
 
 /**

@@ -212,40 +212,64 @@ function floor() {
   for (const list of bySubscriber.values()) for (let n = 0; n < list.length; n++) ledger.apply(list[n]);
 }
 
-// --- The measurements, in rounds ---------------------------------------------------------------------------
-// The floor, the baseline and the engine are measured in rounds, one pass of each per round, rather than
-// all passes of one and then all of the next: this machine's speed drifts by a third within minutes, and
-// a ratio of figures taken minutes apart would measure the drift as much as the code. Each round runs
-// the floor, then the baseline (in the first `baselinePasses` rounds), then the engine. The floor and the
-// baseline are tinybench tasks of one iteration (`time: 0`, no warm-up), reset and run once per round;
-// the engine's passes are timed around `engine.run` (tinybench would hold each result in its task).
-// Every figure is the mean of its passes, the first (the JIT's warm-up, the heap growing) included.
-const passes = options.quick ? 3 : Number(process.env.SPENDCAP_BENCH_PASSES ?? 3);
-if (!Number.isSafeInteger(passes) || passes < 1)
-  throw new Error(`SPENDCAP_BENCH_PASSES must be a positive integer, not '${process.env.SPENDCAP_BENCH_PASSES}'`);
-const baselinePasses = Math.min(passes, options.quick ? 3 : 2);
-
-const oneIteration = (name) => new Bench({ name, time: 0, iterations: 1, warmup: false, throws: true });
-const floorBench = oneIteration('floor');
+// Two benches, so each task has its own fixed iteration count (`time: 0`: no time budget to fill).
+const floorBench = new Bench({
+  name: 'floor',
+  time: 0,
+  iterations: options.quick ? 5 : 3,
+  warmup: false,
+  throws: true,
+});
 floorBench.add(`floor: ledger fold, ${fmt(events.length)} events`, floor);
-const baselineBench = oneIteration('baseline');
+const baselineBench = new Bench({
+  name: 'baseline',
+  time: 0,
+  iterations: options.quick ? 3 : 2,
+  warmup: false,
+  throws: true,
+});
 baselineBench.add(`baseline: naive json-rules-engine, ${fmt(options.baseline)} events`, () =>
   naive(options.baseline),
 );
-/** One pass of a bench's single task: its time in ms. */
-const tinyPass = async (bench) => {
-  bench.reset();
+const runTask = async (bench) => {
   await bench.run();
   const [task] = bench.tasks;
   if (task.result.error !== undefined) throw task.result.error;
-  return task.result.latency.mean;
+  return { name: task.name, result: task.result };
 };
+log('');
+log('Measuring the floor and the baseline (tinybench)...');
+gc();
+const { name: floorName, result: floorResult } = await runTask(floorBench);
+const floorEventsPerSec = events.length / (floorResult.latency.mean / 1000);
+gc();
+const { name: baselineName, result: baselineResult } = await runTask(baselineBench);
+const baselineEventsPerSec = options.baseline / (baselineResult.latency.mean / 1000);
+table([
+  [
+    floorName,
+    `${fmt(floorEventsPerSec)} events/s (${floorResult.latency.samplesCount} passes, mean ${fmt(floorResult.latency.mean, 1)} ms)`,
+  ],
+  [
+    baselineName,
+    `${fmt(baselineEventsPerSec)} events/s (${baselineResult.latency.samplesCount} passes, mean ${fmt(baselineResult.latency.mean, 1)} ms per pass)`,
+  ],
+]);
 
+// --- The engine: timed passes of engine.run over all of W1 ----------------------------------------------
+// Each pass with a fresh engine and nothing of the pass before held; the figure is the mean pass, the
+// statistic tinybench gives for the floor and the baseline, with the first pass (the JIT's warm-up, the
+// heap growing) counted as theirs is (one pass of a few seconds alone is at the mercy of whatever else the
+// machine does in those seconds). The last pass's result is kept for the checks and the heap figure.
+const passes = options.quick ? 3 : Number(process.env.SPENDCAP_BENCH_PASSES ?? 3);
+log('');
+log(`Measuring engine.run over ${fmt(events.length)} events (${passes} passes, each with a fresh engine)...`);
+const passMs = [];
 let result = null;
 /**
- * One timed pass of engine.run with a fresh engine; returns only its time (a pass's result awaited in the
- * loop below would stay in one of its frame's registers into the next pass, which would then run beside
- * a million decisions and 100,000 states it has no use for). The last pass keeps its result in `result`.
+ * One timed pass; returns only its time (a pass's result awaited in the loop below would stay in one of
+ * its frame's registers into the next pass, which would then run beside a million decisions and 100,000
+ * states it has no use for). The last pass keeps its result in `result`.
  */
 async function timedPass(keep) {
   const engine = createEngine(policy);
@@ -255,44 +279,11 @@ async function timedPass(keep) {
   if (keep) result = out;
   return ms;
 }
-
-log('');
-log(
-  `Measuring in ${passes} rounds: the floor (${fmt(events.length)} events), the baseline ` +
-    `(${fmt(options.baseline)} events, first ${baselinePasses} rounds) and engine.run (${fmt(events.length)} events, a fresh engine each round)...`,
-);
-const floorMs = [];
-const baselineMs = [];
-const passMs = [];
-for (let round = 0; round < passes; round++) {
+for (let pass = 0; pass < passes; pass++) {
   gc();
-  floorMs.push(await tinyPass(floorBench));
-  if (round < baselinePasses) {
-    gc();
-    baselineMs.push(await tinyPass(baselineBench));
-  }
-  gc();
-  passMs.push(await timedPass(round === passes - 1));
+  passMs.push(await timedPass(pass === passes - 1));
 }
-const mean = (list) => list.reduce((sum, ms) => sum + ms, 0) / list.length;
-const floorEventsPerSec = events.length / (mean(floorMs) / 1000);
-const baselineEventsPerSec = options.baseline / (mean(baselineMs) / 1000);
-const runMs = mean(passMs);
-const millis = (list) => list.map((ms) => fmt(ms)).join(', ');
-table([
-  [
-    floorBench.tasks[0].name,
-    `${fmt(floorEventsPerSec)} events/s (${floorMs.length} passes, mean ${fmt(mean(floorMs), 1)} ms; passes ${millis(floorMs)} ms)`,
-  ],
-  [
-    baselineBench.tasks[0].name,
-    `${fmt(baselineEventsPerSec)} events/s (${baselineMs.length} passes, mean ${fmt(mean(baselineMs), 1)} ms per pass; passes ${millis(baselineMs)} ms)`,
-  ],
-  [
-    'engine against the floor',
-    `by round: ${floorMs.map((ms, i) => fmt(ms / passMs[i], 3)).join(', ')} (floor pass time / engine pass time)`,
-  ],
-]);
+const runMs = passMs.reduce((sum, ms) => sum + ms, 0) / passMs.length;
 const eventsPerSec = events.length / (runMs / 1000);
 const heapMB = heapMBNow(); // the workload, the decisions and the final states all still held
 

@@ -1,0 +1,92 @@
+import { SpendcapError } from '../errors.js';
+
+/**
+ * Where spendcap keeps things in Redis, and which shard a subscriber belongs to.
+ *
+ * Every key of a shard carries the shard's hash tag (`{3}` in `spendcap:{3}:events`), so that in a
+ * Redis Cluster a shard's streams, states, profiles and lease live in one slot and the commit script can
+ * touch them all atomically. The worker registry is the only key outside any shard.
+ */
+
+/** The most shards a deployment may have: one Redis Cluster slot each at most. */
+export const MAX_SHARDS = 16_384;
+
+const encoder = new TextEncoder();
+
+/**
+ * The shard of a subscriber: 32-bit FNV-1a over the UTF-8 bytes of `subscriberId`, modulo `shards`.
+ * Stable across processes, machines and languages (a producer in another language computes the same
+ * with the same four lines), so each subscriber's events always go to one stream and stay in order.
+ *
+ * @example
+ * shardOf('s-000017', 8); // 0..7, the same everywhere
+ */
+export function shardOf(subscriberId: string, shards: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of encoder.encode(subscriberId)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shards;
+}
+
+/** The keys of one shard. */
+export interface ShardKeys {
+  /** Input stream: one entry per event, field `e` = the event's JSON. */
+  readonly events: string;
+  /** Output stream: one entry per action, fields `id`, `subscriberId`, `eventId`, `kind`, `action`. */
+  readonly actions: string;
+  /**
+   * Report stream: one entry per decision that was not a plain `applied` (rejected, late, duplicate) or
+   * that carried issues; fields `entry` (the input entry id), `eventId`, `subscriberId`, `outcome`,
+   * `issues` (JSON).
+   */
+  readonly reports: string;
+  /** The shard's lease: the token of the worker that owns the shard, with a time to live. */
+  readonly lease: string;
+  /** A subscriber's state: a hash with `v` (its version, counting commits from 1) and `s` (its JSON). */
+  state(subscriberId: string): string;
+  /** A subscriber's profile, as JSON. */
+  profile(subscriberId: string): string;
+}
+
+/**
+ * The keys of shard `shard` under `prefix`.
+ *
+ * @example
+ * shardKeys('spendcap', 3).events; // 'spendcap:{3}:events'
+ */
+export function shardKeys(prefix: string, shard: number): ShardKeys {
+  const base = `${prefix}:{${shard}}`;
+  return {
+    events: `${base}:events`,
+    actions: `${base}:actions`,
+    reports: `${base}:reports`,
+    lease: `${base}:lease`,
+    state: (id) => `${base}:state:${id}`,
+    profile: (id) => `${base}:profile:${id}`,
+  };
+}
+
+/**
+ * The sorted set of live workers (consumer name, scored by when its heartbeat runs out).
+ *
+ * @example
+ * workersKey('spendcap'); // 'spendcap:workers'
+ */
+export const workersKey = (prefix: string): string => `${prefix}:workers`;
+
+/**
+ * An option as an integer within bounds, or a `SpendcapError` (code `invalid_option`) naming it.
+ *
+ * @example
+ * checkInteger(8, 'shards', 1, MAX_SHARDS); // 8
+ */
+export function checkInteger(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new SpendcapError(
+      'invalid_option',
+      `${name}: expected an integer from ${min} to ${max}, got ${typeof value === 'string' ? `'${value}'` : String(value)}`,
+    );
+  return value;
+}

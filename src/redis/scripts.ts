@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** A Lua script run by its SHA1, loaded again when the server has lost it (after a restart). */
+export interface Script {
+  readonly lua: string;
+  readonly sha: string;
+}
+
+const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(lua).digest('hex') });
+
+/**
+ * Runs a script: EVALSHA, and EVAL when the server does not know the script (a restarted server starts
+ * with an empty script cache). Either way the script runs once: NOSCRIPT means it did not run.
+ */
+export async function runScript(
+  client: Redis,
+  s: Script,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await client.evalsha(s.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (error instanceof Error && error.message.startsWith('NOSCRIPT'))
+      return await client.eval(s.lua, keys.length, ...keys, ...args);
+    throw error;
+  }
+}
+
+/**
+ * The commit of one batch of a shard, atomic: it checks that the caller still holds the shard's lease
+ * and that every state it read is at the version it read, and only then writes the new states (each at
+ * its version + 1), acknowledges the input entries, appends the actions and the reports, and extends
+ * the lease. Anything else writes nothing.
+ *
+ * KEYS: lease, events, actions, reports, then one state key per subscriber read.
+ * ARGV: token, group, lease ms, #states, #acks, #actions, #reports, then per state (version read, new
+ * JSON or '' when unchanged), the entry ids, per action (id, subscriberId, eventId, kind, JSON), per
+ * report (entry, eventId, subscriberId, outcome, issues JSON).
+ * Returns {'ok'}, {'lost'} (another worker holds the lease) or {'conflict', i...} (the 1-based states
+ * whose version moved).
+ */
+export const COMMIT = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'lost'} end
+local nStates, nAcks = tonumber(ARGV[4]), tonumber(ARGV[5])
+local nActions, nReports = tonumber(ARGV[6]), tonumber(ARGV[7])
+local a = 8
+local conflicts = {'conflict'}
+for i = 1, nStates do
+  local v = redis.call('HGET', KEYS[4 + i], 'v') or '0'
+  if v ~= ARGV[a + 2 * (i - 1)] then conflicts[#conflicts + 1] = tostring(i) end
+end
+if #conflicts > 1 then return conflicts end
+for i = 1, nStates do
+  local s = ARGV[a + 2 * (i - 1) + 1]
+  if s ~= '' then
+    redis.call('HSET', KEYS[4 + i], 'v', tostring(tonumber(ARGV[a + 2 * (i - 1)]) + 1), 's', s)
+  end
+end
+a = a + 2 * nStates
+local i = 0
+while i < nAcks do
+  local last = math.min(i + 500, nAcks)
+  redis.call('XACK', KEYS[2], ARGV[2], unpack(ARGV, a + i, a + last - 1))
+  i = last
+end
+a = a + nAcks
+for j = 0, nActions - 1 do
+  local b = a + 5 * j
+  redis.call('XADD', KEYS[3], '*', 'id', ARGV[b], 'subscriberId', ARGV[b + 1], 'eventId', ARGV[b + 2],
+    'kind', ARGV[b + 3], 'action', ARGV[b + 4])
+end
+a = a + 5 * nActions
+for j = 0, nReports - 1 do
+  local b = a + 5 * j
+  redis.call('XADD', KEYS[4], '*', 'entry', ARGV[b], 'eventId', ARGV[b + 1], 'subscriberId', ARGV[b + 2],
+    'outcome', ARGV[b + 3], 'issues', ARGV[b + 4])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {'ok'}
+`);
+
+/** Extends the lease (KEYS[1]) when ARGV[1] holds it, for ARGV[2] ms. Returns 1, or 0 when lost. */
+export const RENEW = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`);
+
+/** Gives up the lease (KEYS[1]) when ARGV[1] holds it. */
+export const RELEASE = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/**
+ * A worker's heartbeat in the registry (KEYS[1]): forgets workers whose heartbeat ran out, renews
+ * ARGV[1]'s for ARGV[2] ms (ARGV[2] = 0 removes it), and returns how many are live. Time is the
+ * server's, so workers on hosts with skewed clocks agree.
+ */
+export const HEARTBEAT = script(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if tonumber(ARGV[2]) > 0 then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+else
+  redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return redis.call('ZCARD', KEYS[1])
+`);

@@ -1,0 +1,107 @@
+import type { Redis } from 'ioredis';
+import { checkInteger, MAX_SHARDS, shardKeys } from './keys.js';
+
+/** Where one shard's consumer group stands. */
+export interface ShardProgress {
+  readonly shard: number;
+  /** Entries in the input stream. */
+  readonly length: number;
+  /** Entries not yet delivered to any worker (null when Redis cannot tell, after deletions). */
+  readonly lag: number | null;
+  /** Entries delivered and not yet committed. */
+  readonly pending: number;
+}
+
+/** Options naming a deployment: its shard count, prefix and (for `progress`) consumer group. */
+export interface StreamOptions {
+  readonly shards: number;
+  readonly prefix?: string;
+  readonly group?: string;
+}
+
+const prefixOf = (options: StreamOptions): string =>
+  typeof options.prefix === 'string' && options.prefix !== '' ? options.prefix : 'spendcap';
+
+/**
+ * How far the workers are, per shard: every event is decided when each shard's `lag` and `pending`
+ * are 0. For monitoring, and for tests and benchmarks that wait for a run to finish.
+ *
+ * @example
+ * const shards = await progress(redis, { shards: 8, group: 'spendcap' });
+ * const done = shards.every((s) => s.lag === 0 && s.pending === 0);
+ */
+export async function progress(client: Redis, options: StreamOptions): Promise<ShardProgress[]> {
+  const shards = checkInteger(options?.shards, 'shards', 1, MAX_SHARDS);
+  const prefix = prefixOf(options);
+  const group = options.group ?? 'spendcap';
+  const p = client.pipeline();
+  for (let shard = 0; shard < shards; shard++) {
+    const key = shardKeys(prefix, shard).events;
+    p.xlen(key);
+    p.call('XINFO', 'GROUPS', key);
+  }
+  const replies = (await p.exec()) ?? [];
+  const out: ShardProgress[] = [];
+  for (let shard = 0; shard < shards; shard++) {
+    const [lengthError, length] = replies[2 * shard] ?? [null, 0];
+    if (lengthError) throw lengthError;
+    const [groupsError, groups] = replies[2 * shard + 1] ?? [null, []];
+    // A stream that does not exist yet has no groups: everything in it (nothing) is undelivered.
+    const list = groupsError ? [] : (groups as unknown[][]);
+    const info = list.map(fieldsOf).find((g) => g['name'] === group);
+    const n = Number(length);
+    out.push({
+      shard,
+      length: n,
+      lag: info === undefined ? n : info['lag'] === null ? null : Number(info['lag']),
+      pending: info === undefined ? 0 : Number(info['pending']),
+    });
+  }
+  return out;
+}
+
+function fieldsOf(flat: unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+  return out;
+}
+
+/** One entry of an output or report stream, with its fields. */
+export interface StreamRecord {
+  readonly shard: number;
+  /** The stream entry id. */
+  readonly entry: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
+/**
+ * Reads a kind of stream of every shard from the start, shard after shard, in pages: the actions
+ * (`id`, `subscriberId`, `eventId`, `kind`, `action` JSON) or the reports (`entry`, `eventId`,
+ * `subscriberId`, `outcome`, `issues` JSON). For audits and tests; a downstream consumer reads the
+ * output streams with a consumer group of its own instead.
+ *
+ * @example
+ * for await (const r of readStreams(redis, 'actions', { shards: 8 })) console.log(r.fields.id);
+ */
+export async function* readStreams(
+  client: Redis,
+  kind: 'actions' | 'reports' | 'events',
+  options: StreamOptions,
+): AsyncGenerator<StreamRecord> {
+  const shards = checkInteger(options?.shards, 'shards', 1, MAX_SHARDS);
+  const prefix = prefixOf(options);
+  for (let shard = 0; shard < shards; shard++) {
+    const key = shardKeys(prefix, shard)[kind];
+    let start = '-';
+    for (;;) {
+      const page = (await client.xrange(key, start, '+', 'COUNT', 1000)) as [string, string[]][];
+      for (const [entry, flat] of page) {
+        const fields: Record<string, string> = {};
+        for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+        yield { shard, entry, fields };
+      }
+      if (page.length < 1000) break;
+      start = `(${page[page.length - 1]![0]}`;
+    }
+  }
+}

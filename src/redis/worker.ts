@@ -1,0 +1,538 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { createEngine, type BatchDecision, type EngineOptions } from '../engine.js';
+import { SpendcapError, type Issue } from '../errors.js';
+import type { Policy } from '../policy/types.js';
+import type { SubscriberProfile } from '../schema/profile.js';
+import type { SubscriberState } from '../schema/state.js';
+import { checkInteger, MAX_SHARDS, shardKeys, shardOf, workersKey, type ShardKeys } from './keys.js';
+import { COMMIT, HEARTBEAT, RELEASE, RENEW, runScript } from './scripts.js';
+
+/** Options of `createWorker`. */
+export interface WorkerOptions {
+  /**
+   * A connection to the Redis server. The worker opens its own connection from it
+   * (`client.duplicate`), set never to resend a command whose reply was lost, and closes it on `stop`.
+   */
+  readonly client: Redis;
+  /** The policy, from `loadPolicy`. */
+  readonly policy: Policy;
+  /** How many input streams there are; every producer and worker must agree. */
+  readonly shards: number;
+  /** The consumer group on every input stream (created when missing, reading from the start). */
+  readonly group: string;
+  /** This worker's name in the group; unique among live workers. */
+  readonly consumer: string;
+  /** The key prefix (default `spendcap`). */
+  readonly prefix?: string;
+  /** Input entries read and committed together (default 500). */
+  readonly batchSize?: number;
+  /**
+   * How long a shard's lease lasts without renewal (default 10,000 ms). A worker that dies holds its
+   * shards this long at most; then another takes them over with their pending entries.
+   */
+  readonly leaseMs?: number;
+  /** How long to wait when no held shard has new entries (default 50 ms). */
+  readonly pollMs?: number;
+  /** Subscribers whose state the worker keeps in memory between batches (default 100,000). */
+  readonly cacheSize?: number;
+  /** Engine options (`evaluator`). */
+  readonly engine?: EngineOptions;
+  /** Told of every error the worker recovered from (a lost connection, a lost lease, a conflict). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** What a worker has done so far. */
+export interface WorkerStats {
+  /** Input entries committed (each event's decision written exactly once). */
+  readonly events: number;
+  /** Batches committed. */
+  readonly batches: number;
+  /** Actions appended to the output streams. */
+  readonly actions: number;
+  /** Entries appended to the report streams (rejected, late and duplicate events). */
+  readonly reports: number;
+  /** Commits refused because a state had changed since it was read (the batch was read again). */
+  readonly conflicts: number;
+  /** Shards lost to another worker (the lease ran out). */
+  readonly leasesLost: number;
+  /** Pending entries taken over from other consumers. */
+  readonly claimed: number;
+  /** Errors recovered from. */
+  readonly errors: number;
+  /** The shards held now. */
+  readonly shards: readonly number[];
+}
+
+/** A running spendcap worker. */
+export interface SpendcapWorker {
+  /**
+   * Runs until `stop`: takes shards, reads their entries in batches, decides and commits. Resolves when
+   * stopped; rejects only on a programmer error (bad options are thrown by `createWorker`).
+   */
+  start(): Promise<void>;
+  /** Finishes the batch in hand, gives up the leases, leaves the registry, closes the connection. */
+  stop(): Promise<void>;
+  /** What it has done so far. */
+  stats(): WorkerStats;
+}
+
+/** A report of one decision, as written to the report stream. */
+interface Report {
+  readonly entry: string;
+  readonly eventId: string;
+  readonly subscriberId: string;
+  readonly outcome: string;
+  readonly issues: readonly Issue[];
+}
+
+/** What the worker remembers of a subscriber between batches. */
+interface Cached {
+  readonly state: SubscriberState;
+  /** The version of the state in Redis (the number of commits that wrote it). */
+  readonly version: string;
+}
+
+/** A shard this worker holds. */
+interface Held {
+  readonly shard: number;
+  readonly keys: ShardKeys;
+  /** Whether pending entries may precede new ones: read the pending list until it is empty. */
+  recovering: boolean;
+  /** Whether the pending entries of other consumers still have to be taken over. */
+  claim: boolean;
+  /** To be given up at the next step (another worker should have it). */
+  release: boolean;
+  /** Subscribers' states as committed, least recently used first. */
+  readonly cache: Map<string, Cached>;
+}
+
+type Entry = [id: string, fields: string[] | null];
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Creates a worker that decides events from Redis Streams. Each shard is owned by one worker at a time
+ * (a lease); the owner reads its entries with the consumer group, loads the states it does not hold in
+ * memory, runs the engine, and commits in one atomic script: the new states (each only if still at the
+ * version it read), the actions, the reports and the acknowledgements, or nothing. So every event's
+ * decision takes effect exactly once, and each subscriber's events in order; see README "Deployment".
+ *
+ * @example
+ * const worker = createWorker({ client: new Redis(url), policy, shards: 8, group: 'spendcap', consumer: 'w1' });
+ * const done = worker.start();
+ * process.on('SIGTERM', () => void worker.stop());
+ * await done;
+ */
+export function createWorker(options: WorkerOptions): SpendcapWorker {
+  const shards = checkInteger(options?.shards, 'shards', 1, MAX_SHARDS);
+  const batchSize = checkInteger(options.batchSize ?? 500, 'batchSize', 1, 10_000);
+  const leaseMs = checkInteger(options.leaseMs ?? 10_000, 'leaseMs', 100, 3_600_000);
+  const pollMs = checkInteger(options.pollMs ?? 50, 'pollMs', 1, 60_000);
+  const cacheSize = checkInteger(options.cacheSize ?? 100_000, 'cacheSize', 0, 100_000_000);
+  for (const name of ['group', 'consumer'] as const)
+    if (typeof options[name] !== 'string' || options[name] === '')
+      throw new SpendcapError('invalid_option', `${name}: expected a non-empty string`);
+  if (options.client === null || typeof options.client?.duplicate !== 'function')
+    throw new SpendcapError('invalid_option', 'client: expected an ioredis client');
+  const { group, consumer } = options;
+  const prefix = typeof options.prefix === 'string' && options.prefix !== '' ? options.prefix : 'spendcap';
+  const engine = createEngine(options.policy, options.engine);
+  const onError = options.onError ?? (() => undefined);
+  const token = `${consumer}:${randomUUID()}`;
+  const registry = workersKey(prefix);
+
+  const counts = { events: 0, batches: 0, actions: 0, reports: 0, conflicts: 0, leasesLost: 0, claimed: 0, errors: 0 };
+  const held = new Map<number, Held>();
+  let connection: Redis | null = null;
+  let running: Promise<void> | null = null;
+  let stopping = false;
+  let wake: (() => void) | null = null;
+
+  const fail = (error: unknown): void => {
+    counts.errors++;
+    try {
+      onError(error);
+    } catch {
+      // A throwing error handler must not stop the worker.
+    }
+  };
+
+  /** Sleeps, cut short by `stop`. */
+  const pause = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+
+  async function ensureGroups(redis: Redis): Promise<void> {
+    for (let shard = 0; shard < shards; shard++) {
+      try {
+        await redis.xgroup('CREATE', shardKeys(prefix, shard).events, group, '0', 'MKSTREAM');
+      } catch (error) {
+        if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
+      }
+    }
+  }
+
+  /** Renews the heartbeat and the leases, takes free shards up to a fair share, and marks extras. */
+  async function balance(redis: Redis): Promise<void> {
+    const live = Number(await runScript(redis, HEARTBEAT, [registry], [consumer, leaseMs]));
+    for (const h of [...held.values()]) {
+      const kept = Number(await runScript(redis, RENEW, [h.keys.lease], [token, leaseMs]));
+      if (kept !== 1) {
+        held.delete(h.shard);
+        counts.leasesLost++;
+        fail(new SpendcapError('lease_lost', `shard ${h.shard}: the lease ran out and another worker may own it`));
+      }
+    }
+    const share = Math.ceil(shards / Math.max(1, live));
+    const start = shardOf(consumer, shards);
+    for (let i = 0; i < shards && held.size < share; i++) {
+      const shard = (start + i) % shards;
+      if (held.has(shard)) continue;
+      const keys = shardKeys(prefix, shard);
+      if ((await redis.set(keys.lease, token, 'PX', leaseMs, 'NX')) === 'OK')
+        held.set(shard, { shard, keys, recovering: true, claim: true, release: false, cache: new Map() });
+    }
+    let extra = held.size - share;
+    for (const h of [...held.values()].reverse()) if (extra-- > 0) h.release = true;
+  }
+
+  /** Takes over every pending entry of the shard (the previous owner's), so they are decided first. */
+  async function claimPending(redis: Redis, h: Held): Promise<void> {
+    let cursor = '0-0';
+    do {
+      const reply = (await redis.xautoclaim(h.keys.events, group, consumer, 0, cursor, 'COUNT', 1000, 'JUSTID')) as [
+        string,
+        string[],
+        string[]?,
+      ];
+      cursor = reply[0];
+      counts.claimed += reply[1].length;
+      const deleted = reply[2] ?? [];
+      if (deleted.length > 0) {
+        // Entries deleted from the stream while pending: XAUTOCLAIM drops them; say so.
+        const reports = deleted.map((entry) => lostEntry(h, entry));
+        const p = redis.pipeline();
+        for (const r of reports) p.xadd(h.keys.reports, '*', ...reportFields(r));
+        await p.exec();
+        counts.reports += reports.length;
+      }
+    } while (cursor !== '0-0');
+    h.claim = false;
+  }
+
+  function lostEntry(h: Held, entry: string): Report {
+    return {
+      entry,
+      eventId: '',
+      subscriberId: '',
+      outcome: 'rejected',
+      issues: [
+        {
+          code: 'missing_key',
+          path: `${h.keys.events} ${entry}`,
+          message: 'the entry was deleted from the stream before it was decided',
+          severity: 'error',
+        },
+      ],
+    };
+  }
+
+  const reportFields = (r: Report): string[] => [
+    'entry',
+    r.entry,
+    'eventId',
+    r.eventId,
+    'subscriberId',
+    r.subscriberId,
+    'outcome',
+    r.outcome,
+    'issues',
+    JSON.stringify(r.issues),
+  ];
+
+  /** Reads the shard's next batch: its pending entries while recovering, else new ones. */
+  async function read(redis: Redis, h: Held): Promise<Entry[]> {
+    const reply = (await redis.xreadgroup(
+      'GROUP',
+      group,
+      consumer,
+      'COUNT',
+      batchSize,
+      'STREAMS',
+      h.keys.events,
+      h.recovering ? '0' : '>',
+    )) as [string, Entry[]][] | null;
+    const entries = reply?.[0]?.[1] ?? [];
+    if (h.recovering && entries.length === 0) h.recovering = false;
+    return entries;
+  }
+
+  /** Decides one batch of a shard and commits it; false when nothing was committed. */
+  async function decide(redis: Redis, h: Held, entries: readonly Entry[]): Promise<boolean> {
+    const events: unknown[] = [];
+    const entryOf: string[] = [];
+    const reports: Report[] = [];
+    const acks: string[] = [];
+    const subscribers = new Set<string>();
+    for (const [entry, fields] of entries) {
+      acks.push(entry);
+      if (fields === null) {
+        reports.push(lostEntry(h, entry));
+        continue;
+      }
+      const at = fields.indexOf('e');
+      let event: unknown;
+      try {
+        if (at < 0 || at % 2 !== 0) throw new Error("no field 'e'");
+        event = JSON.parse(fields[at + 1]!);
+      } catch (error) {
+        reports.push({
+          entry,
+          eventId: '',
+          subscriberId: '',
+          outcome: 'rejected',
+          issues: [
+            {
+              code: 'invalid_format',
+              path: `${h.keys.events} ${entry}`,
+              message: `expected field 'e' with an event's JSON: ${error instanceof Error ? error.message : String(error)}`,
+              severity: 'error',
+            },
+          ],
+        });
+        continue;
+      }
+      const subscriberId =
+        event !== null && typeof event === 'object' ? (event as Record<string, unknown>)['subscriberId'] : undefined;
+      if (typeof subscriberId === 'string') {
+        const home = shardOf(subscriberId, shards);
+        if (home !== h.shard) {
+          // Deciding it here would give the subscriber a second state in another shard.
+          reports.push({
+            entry,
+            eventId: String((event as Record<string, unknown>)['id'] ?? ''),
+            subscriberId,
+            outcome: 'rejected',
+            issues: [
+              {
+                code: 'subscriber_mismatch',
+                path: `${h.keys.events} ${entry}`,
+                message: `subscriber '${subscriberId}' belongs to shard ${home} of ${shards}, not ${h.shard}: the producer must shard with shardOf()`,
+                severity: 'error',
+              },
+            ],
+          });
+          continue;
+        }
+        subscribers.add(subscriberId);
+      }
+      events.push(event);
+      entryOf.push(entry);
+    }
+
+    // The states: from memory when this worker committed them last, else from Redis (with the profile,
+    // for a subscriber that has no state yet).
+    const read = [...subscribers];
+    const versions = new Map<string, string>();
+    const initial: Record<string, SubscriberState> = {};
+    const profiles: SubscriberProfile[] = [];
+    const missing: string[] = [];
+    for (const id of read) {
+      const cached = h.cache.get(id);
+      if (cached === undefined) missing.push(id);
+      else {
+        h.cache.delete(id);
+        h.cache.set(id, cached);
+        versions.set(id, cached.version);
+        initial[id] = cached.state;
+      }
+    }
+    if (missing.length > 0) {
+      const p = redis.pipeline();
+      for (const id of missing) {
+        p.hmget(h.keys.state(id), 'v', 's');
+        p.get(h.keys.profile(id));
+      }
+      const replies = (await p.exec()) ?? [];
+      for (let i = 0; i < missing.length; i++) {
+        const id = missing[i]!;
+        const [stateError, stateReply] = replies[2 * i] ?? [new Error('no reply'), null];
+        const [profileError, profileReply] = replies[2 * i + 1] ?? [new Error('no reply'), null];
+        if (stateError) throw stateError;
+        if (profileError) throw profileError;
+        const [version, json] = stateReply as [string | null, string | null];
+        versions.set(id, version ?? '0');
+        if (json !== null) {
+          // An unreadable stored state is passed on as it is: the engine rejects its events with why.
+          try {
+            initial[id] = JSON.parse(json) as SubscriberState;
+          } catch {
+            initial[id] = json as unknown as SubscriberState;
+          }
+        } else if (profileReply !== null) {
+          try {
+            profiles.push(JSON.parse(profileReply as string) as SubscriberProfile);
+          } catch {
+            // No usable profile: the engine rejects the subscriber's events ("no profile").
+          }
+        }
+      }
+    }
+
+    const result = await engine.run(events, profiles, initial);
+
+    const keys = [h.keys.lease, h.keys.events, h.keys.actions, h.keys.reports];
+    const stateArgs: string[] = [];
+    const written = new Set<string>();
+    for (const id of read) {
+      keys.push(h.keys.state(id));
+      const next = result.states[id];
+      const changed = next !== undefined && next !== initial[id];
+      if (changed) written.add(id);
+      stateArgs.push(versions.get(id)!, changed ? JSON.stringify(next) : '');
+    }
+    const actionArgs: string[] = [];
+    let actionCount = 0;
+    result.decisions.forEach((d: BatchDecision, k: number) => {
+      for (const action of d.actions) {
+        actionArgs.push(action.id, d.subscriberId ?? '', d.eventId ?? '', action.kind, JSON.stringify(action));
+        actionCount++;
+      }
+      if (d.outcome !== 'applied' || (d.issues !== undefined && d.issues.length > 0))
+        reports.push({
+          entry: entryOf[k]!,
+          eventId: d.eventId ?? '',
+          subscriberId: d.subscriberId ?? '',
+          outcome: d.outcome,
+          issues: d.issues ?? [],
+        });
+    });
+    const reportArgs = reports.flatMap((r) => [r.entry, r.eventId, r.subscriberId, r.outcome, JSON.stringify(r.issues)]);
+    const reply = (await runScript(redis, COMMIT, keys, [
+      token,
+      group,
+      leaseMs,
+      read.length,
+      acks.length,
+      actionCount,
+      reports.length,
+      ...stateArgs,
+      ...acks,
+      ...actionArgs,
+      ...reportArgs,
+    ])) as string[];
+
+    if (reply[0] === 'lost') {
+      held.delete(h.shard);
+      counts.leasesLost++;
+      fail(new SpendcapError('lease_lost', `shard ${h.shard}: another worker took it over; the batch was not committed`));
+      return false;
+    }
+    if (reply[0] === 'conflict') {
+      // A state changed under this worker: forget what it remembers and read the batch again.
+      counts.conflicts++;
+      h.cache.clear();
+      h.recovering = true;
+      const moved = reply.slice(1).map((i) => read[Number(i) - 1]);
+      fail(new SpendcapError('state_conflict', `shard ${h.shard}: the state of ${moved.join(', ')} changed since it was read; retrying`));
+      return false;
+    }
+    for (const id of read) {
+      const state = result.states[id];
+      if (state === undefined) continue;
+      const version = written.has(id) ? String(Number(versions.get(id)) + 1) : versions.get(id)!;
+      h.cache.delete(id);
+      h.cache.set(id, { state, version });
+    }
+    while (h.cache.size > cacheSize) h.cache.delete(h.cache.keys().next().value!);
+    counts.events += acks.length;
+    counts.batches++;
+    counts.actions += actionCount;
+    counts.reports += reports.length;
+    return true;
+  }
+
+  /** One step on one shard; the number of entries committed. */
+  async function step(redis: Redis, h: Held): Promise<number> {
+    if (h.claim) await claimPending(redis, h);
+    const entries = await read(redis, h);
+    if (entries.length === 0) return 0;
+    return (await decide(redis, h, entries)) ? entries.length : 0;
+  }
+
+  async function loop(): Promise<void> {
+    const redis = options.client.duplicate({ autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 });
+    connection = redis;
+    redis.on('error', () => undefined); // Reported through the failed commands, once each.
+    let nextBalance = 0;
+    let ready = false;
+    while (!stopping) {
+      try {
+        if (!ready) {
+          await ensureGroups(redis);
+          ready = true;
+        }
+        if (Date.now() >= nextBalance) {
+          await balance(redis);
+          nextBalance = Date.now() + leaseMs / 3;
+        }
+        let busy = false;
+        for (const h of [...held.values()]) {
+          if (stopping || Date.now() >= nextBalance) break;
+          if (!held.has(h.shard)) continue;
+          if ((await step(redis, h)) > 0 || h.recovering) busy = true;
+          if (h.release && held.get(h.shard) === h) {
+            held.delete(h.shard);
+            await runScript(redis, RELEASE, [h.keys.lease], [token]);
+          }
+        }
+        if (!busy && !stopping) await pause(pollMs);
+      } catch (error) {
+        // A lost connection or a failed command: nothing of the batch in hand was committed, or all of
+        // it was. Forget what is in memory and read each shard's pending entries again.
+        fail(error);
+        for (const h of held.values()) {
+          h.cache.clear();
+          h.recovering = true;
+          h.claim = true;
+        }
+        if (!stopping) await pause(Math.min(1000, pollMs * 4));
+      }
+    }
+    try {
+      for (const h of held.values()) await runScript(redis, RELEASE, [h.keys.lease], [token]);
+      held.clear();
+      await runScript(redis, HEARTBEAT, [registry], [consumer, 0]);
+      await redis.quit();
+    } catch (error) {
+      fail(error);
+      redis.disconnect();
+    }
+    connection = null;
+  }
+
+  return {
+    start(): Promise<void> {
+      if (running !== null) throw new SpendcapError('invalid_state', 'the worker was started already');
+      running = loop();
+      return running;
+    },
+    async stop(): Promise<void> {
+      stopping = true;
+      wake?.();
+      if (running !== null) await running;
+      else connection?.disconnect();
+    },
+    stats(): WorkerStats {
+      return { ...counts, shards: [...held.keys()].sort((a, b) => a - b) };
+    },
+  };
+}

@@ -35,6 +35,9 @@ for (const file of files('src')) {
     .replace(/\/\*[\s\S]*?\*\//g, '')
     .replace(/^\s*\/\/.*$/gm, '');
   for (const [pattern, what] of forbidden) {
+    // The Redis adapter schedules lease renewals by the clock; no decision ever sees it (events carry
+    // their own time), and the leases themselves expire on the server's clock.
+    if (what === 'reads the wall clock' && file.startsWith(join('src', 'redis'))) continue;
     if (pattern.test(text)) {
       console.error(`${file}: ${what}; only src/cli may`);
       problems++;

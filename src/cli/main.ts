@@ -9,6 +9,8 @@ import {
   loadPolicy,
   policyJsonSchema,
   type Issue,
+  type Policy,
+  SpendcapError,
 } from '../index.js';
 import { parseJsonSource, type JsonSource } from './locate.js';
 import {
@@ -24,6 +26,7 @@ import {
   type LineDecision,
 } from './replay.js';
 import { renderReport } from './report.js';
+import { publishCommand, workerCommand } from './cluster.js';
 import type { Action } from '../schema/actions.js';
 
 /** Exit codes: 0 ok, 1 findings or failures, 2 usage or input error. */
@@ -60,6 +63,26 @@ function positionOf(source: JsonSource, issue: Issue) {
 function formatIssue(file: string, issue: Issue, source: JsonSource): string {
   const { line, column } = positionOf(source, issue);
   return `${file}:${line}:${column}: ${issue.severity} ${issue.code} at ${issue.path}: ${issue.message}`;
+}
+
+/** A policy file, loaded; its issues as file:line:column when it does not load. */
+function loadPolicyFile(file: string): Policy {
+  const text = readDocument(file, 'policy');
+  const source = parseJsonSource(text);
+  const first = source.errors[0];
+  if (first !== undefined)
+    throw new InputFailure(
+      `${file}:${first.position.line}:${first.position.column}: invalid JSON: ${first.message}`,
+    );
+  const checked = checkPolicy(source.value);
+  if (checked.policy === undefined)
+    throw new InputFailure(
+      `the policy does not load:\n${checked.issues
+        .filter((i) => i.severity === 'error')
+        .map((i) => formatIssue(file, i, source))
+        .join('\n')}`,
+    );
+  return checked.policy;
 }
 
 function checkCommand(files: string[], options: { json?: boolean; analyze?: boolean }): number {
@@ -433,6 +456,58 @@ export async function main(argv: readonly string[]): Promise<number> {
         code = await diffCommand(oldFile, newFile, options);
       },
     );
+  program
+    .command('worker')
+    .description(
+      'Run a worker on Redis Streams: takes a fair share of the shards, decides their events and commits states, actions and acknowledgements atomically. Runs until SIGTERM or SIGINT; progress on stderr.',
+    )
+    .requiredOption('--redis <url>', 'the Redis server, e.g. redis://127.0.0.1:6379')
+    .requiredOption('--policy <file>', 'policy JSON file')
+    .requiredOption('--shards <n>', 'input streams (the same for every producer and worker)')
+    .option('--group <name>', 'consumer group', 'spendcap')
+    .option('--consumer <name>', "this worker's name in the group (default: host name and process id)")
+    .option('--prefix <prefix>', 'key prefix', 'spendcap')
+    .option('--batch <n>', 'entries decided and committed together', '500')
+    .option('--lease-ms <ms>', "how long a dead worker's shards wait before another takes them over", '10000')
+    .option('--every <seconds>', 'progress line interval', '10')
+    .option('--json', 'progress and errors as JSON lines')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      const policy = loadPolicyFile(options['policy'] as string);
+      code = await workerCommand(policy, {
+        redis: options['redis'] as string,
+        shards: positiveInt(options['shards'] as string, '--shards', 1),
+        group: options['group'] as string,
+        ...(options['consumer'] === undefined ? {} : { consumer: options['consumer'] as string }),
+        prefix: options['prefix'] as string,
+        batch: positiveInt(options['batch'] as string, '--batch', 500),
+        leaseMs: positiveInt(options['leaseMs'] as string, '--lease-ms', 10_000),
+        every: positiveInt(options['every'] as string, '--every', 10),
+        json: options['json'] === true,
+      });
+    });
+  program
+    .command('publish')
+    .description(
+      'Publish events (and profiles) to the Redis input streams, each to the shard of its subscriber. Anything invalid stops it before that file is written.',
+    )
+    .argument('[events]', "events: NDJSON or a JSON array; '-' reads standard input")
+    .requiredOption('--redis <url>', 'the Redis server, e.g. redis://127.0.0.1:6379')
+    .requiredOption('--shards <n>', 'input streams (the same for every producer and worker)')
+    .option(
+      '--profiles <file>',
+      'subscriber profiles to store first: a JSON array, NDJSON, or an object keyed by id',
+    )
+    .option('--prefix <prefix>', 'key prefix', 'spendcap')
+    .option('--json', 'the counts as one JSON object')
+    .action(async (eventsFile: string | undefined, options: Record<string, string | boolean | undefined>) => {
+      code = await publishCommand(eventsFile, {
+        redis: options['redis'] as string,
+        shards: positiveInt(options['shards'] as string, '--shards', 1),
+        prefix: options['prefix'] as string,
+        ...(options['profiles'] === undefined ? {} : { profiles: options['profiles'] as string }),
+        json: options['json'] === true,
+      });
+    });
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -441,7 +516,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`spendcap: ${error.message}\n`);
       return EXIT.usage;
     }
-    if (error instanceof Error && 'issues' in error) {
+    if (error instanceof SpendcapError || (error instanceof Error && 'issues' in error)) {
       process.stderr.write(`spendcap: ${error.message}\n`);
       return EXIT.usage;
     }

@@ -8,12 +8,7 @@ export {
   type PublishOptions,
   type PublishResult,
 } from './publish.js';
-export {
-  createWorker,
-  type WorkerOptions,
-  type WorkerStats,
-  type SpendcapWorker,
-} from './worker.js';
+export { createWorker, type WorkerOptions, type WorkerStats, type SpendcapWorker } from './worker.js';
 export {
   progress,
   readStreams,

@@ -48,7 +48,10 @@ function optionsOf(options: PublishOptions): { shards: number; prefix: string; c
 /** Writes (shard, key, command) triples in chunks, in order; throws PublishError on the first failure. */
 async function write(
   client: Redis,
-  items: readonly { readonly shard: number; readonly send: (pipeline: ReturnType<Redis['pipeline']>) => void }[],
+  items: readonly {
+    readonly shard: number;
+    readonly send: (pipeline: ReturnType<Redis['pipeline']>) => void;
+  }[],
   shards: number,
   chunk: number,
 ): Promise<PublishResult> {
@@ -98,7 +101,9 @@ export async function publishEvents(
   for (const event of events) {
     const at = index++;
     const subscriberId =
-      event !== null && typeof event === 'object' ? (event as Record<string, unknown>)['subscriberId'] : undefined;
+      event !== null && typeof event === 'object'
+        ? (event as Record<string, unknown>)['subscriberId']
+        : undefined;
     if (typeof subscriberId !== 'string' || subscriberId === '') {
       issues.push({
         code: subscriberId === undefined ? 'missing_key' : 'invalid_type',

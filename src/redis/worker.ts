@@ -142,7 +142,16 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   const token = `${consumer}:${randomUUID()}`;
   const registry = workersKey(prefix);
 
-  const counts = { events: 0, batches: 0, actions: 0, reports: 0, conflicts: 0, leasesLost: 0, claimed: 0, errors: 0 };
+  const counts = {
+    events: 0,
+    batches: 0,
+    actions: 0,
+    reports: 0,
+    conflicts: 0,
+    leasesLost: 0,
+    claimed: 0,
+    errors: 0,
+  };
   const held = new Map<number, Held>();
   let connection: Redis | null = null;
   let running: Promise<void> | null = null;
@@ -188,7 +197,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       if (kept !== 1) {
         held.delete(h.shard);
         counts.leasesLost++;
-        fail(new SpendcapError('lease_lost', `shard ${h.shard}: the lease ran out and another worker may own it`));
+        fail(
+          new SpendcapError(
+            'lease_lost',
+            `shard ${h.shard}: the lease ran out and another worker may own it`,
+          ),
+        );
       }
     }
     const share = Math.ceil(shards / Math.max(1, live));
@@ -208,11 +222,16 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   async function claimPending(redis: Redis, h: Held): Promise<void> {
     let cursor = '0-0';
     do {
-      const reply = (await redis.xautoclaim(h.keys.events, group, consumer, 0, cursor, 'COUNT', 1000, 'JUSTID')) as [
-        string,
-        string[],
-        string[]?,
-      ];
+      const reply = (await redis.xautoclaim(
+        h.keys.events,
+        group,
+        consumer,
+        0,
+        cursor,
+        'COUNT',
+        1000,
+        'JUSTID',
+      )) as [string, string[], string[]?];
       cursor = reply[0];
       counts.claimed += reply[1].length;
       const deleted = reply[2] ?? [];
@@ -311,7 +330,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         continue;
       }
       const subscriberId =
-        event !== null && typeof event === 'object' ? (event as Record<string, unknown>)['subscriberId'] : undefined;
+        event !== null && typeof event === 'object'
+          ? (event as Record<string, unknown>)['subscriberId']
+          : undefined;
       if (typeof subscriberId === 'string') {
         const home = shardOf(subscriberId, shards);
         if (home !== h.shard) {
@@ -403,7 +424,13 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     let actionCount = 0;
     result.decisions.forEach((d: BatchDecision, k: number) => {
       for (const action of d.actions) {
-        actionArgs.push(action.id, d.subscriberId ?? '', d.eventId ?? '', action.kind, JSON.stringify(action));
+        actionArgs.push(
+          action.id,
+          d.subscriberId ?? '',
+          d.eventId ?? '',
+          action.kind,
+          JSON.stringify(action),
+        );
         actionCount++;
       }
       if (d.outcome !== 'applied' || (d.issues !== undefined && d.issues.length > 0))
@@ -415,7 +442,13 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           issues: d.issues ?? [],
         });
     });
-    const reportArgs = reports.flatMap((r) => [r.entry, r.eventId, r.subscriberId, r.outcome, JSON.stringify(r.issues)]);
+    const reportArgs = reports.flatMap((r) => [
+      r.entry,
+      r.eventId,
+      r.subscriberId,
+      r.outcome,
+      JSON.stringify(r.issues),
+    ]);
     const reply = (await runScript(redis, COMMIT, keys, [
       token,
       group,
@@ -433,7 +466,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     if (reply[0] === 'lost') {
       held.delete(h.shard);
       counts.leasesLost++;
-      fail(new SpendcapError('lease_lost', `shard ${h.shard}: another worker took it over; the batch was not committed`));
+      fail(
+        new SpendcapError(
+          'lease_lost',
+          `shard ${h.shard}: another worker took it over; the batch was not committed`,
+        ),
+      );
       return false;
     }
     if (reply[0] === 'conflict') {
@@ -442,7 +480,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       h.cache.clear();
       h.recovering = true;
       const moved = reply.slice(1).map((i) => read[Number(i) - 1]);
-      fail(new SpendcapError('state_conflict', `shard ${h.shard}: the state of ${moved.join(', ')} changed since it was read; retrying`));
+      fail(
+        new SpendcapError(
+          'state_conflict',
+          `shard ${h.shard}: the state of ${moved.join(', ')} changed since it was read; retrying`,
+        ),
+      );
       return false;
     }
     for (const id of read) {
@@ -482,7 +525,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         }
         if (Date.now() >= nextBalance) {
           await balance(redis);
-          nextBalance = Date.now() + leaseMs / 3;
+          // Often enough to renew leases (a third of their life) and to notice a new or departed peer
+          // quickly, so shards are rebalanced within a fraction of a second.
+          nextBalance = Date.now() + Math.min(leaseMs / 3, 500);
         }
         let busy = false;
         for (const h of [...held.values()]) {

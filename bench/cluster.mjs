@@ -1,0 +1,161 @@
+// npm run bench:cluster: spendcap workers on a real redis-server, one of them killed mid-run.
+//
+// Workload: W1's generator (bench/workload.mjs) at 100,000 events of 10,000 subscribers, under
+// rules/graduated-postpaid.json, over 8 shards. redis-server runs on a free loopback port in a temporary
+// directory with `appendfsync always`. The profiles and events are published first; then N worker
+// processes (`spendcap worker`, default 2) start, and when 40 % of the events are committed the first
+// worker is killed with SIGKILL while it holds pending entries, and a replacement is started, as a
+// supervisor would. eventsPerSec counts from the workers' start to the last commit, the kill and the
+// lease it leaves behind included.
+//
+// The baseline, measured in the same run: one in-process `engine.run` over the same events with a fresh
+// engine (cold, as the workers are), `inProcessEventsPerSec`. The output is checked against that run:
+// `lost` (action ids it produced that the output streams lack), `duplicated` (ids appearing more than
+// once), and every final state. The last line is one JSON object.
+//
+// Options: --events N --subscribers N --workers N --shards N --batch N --lease-ms N --seed N --no-kill
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { createEngine, loadPolicy } from 'spendcap';
+import { publishEvents, publishProfiles, shardOf } from 'spendcap/redis';
+import { generateW1 } from './workload.mjs';
+import {
+  collect,
+  committed,
+  compare,
+  haveRedisServer,
+  pendingOf,
+  spawnWorker,
+  startRedis,
+  waitUntilDone,
+} from '../scripts/redis-harness.mjs';
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(process.argv[i + 1]);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    console.error(`--${name}: expected a whole number of 1 or more, found '${process.argv[i + 1]}'`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const events = option('events', 100_000);
+const subscribers = option('subscribers', Math.max(1, Math.round(events / 10)));
+const workers = option('workers', 2);
+const shards = option('shards', 8);
+const batch = option('batch', 1000);
+const leaseMs = option('lease-ms', 1000);
+const seed = option('seed', 20261010);
+const kill = !process.argv.includes('--no-kill');
+const policyFile = 'rules/graduated-postpaid.json';
+
+if (!haveRedisServer()) {
+  console.error('bench:cluster needs redis-server on the PATH (Debian: apt-get install redis-server)');
+  process.exit(2);
+}
+
+const w = generateW1({ subscribers, events, seed });
+const policy = loadPolicy(readFileSync(policyFile, 'utf8'));
+console.log(
+  `workload: W1 generator, ${events} events of ${subscribers} subscribers (seed ${seed}), ${policyFile}, ` +
+    `${shards} shards, ${workers} worker process(es), batch ${batch}, lease ${leaseMs} ms, ` +
+    `${kill ? 'one worker SIGKILLed at 40 % and replaced' : 'no kill'}; redis-server with appendfsync always`,
+);
+
+// The baseline: one cold in-process run, which is also the reference the output is checked against.
+let t = performance.now();
+const reference = await createEngine(policy).run(w.events, w.profiles);
+const inProcessSeconds = (performance.now() - t) / 1000;
+
+const redis = await startRedis();
+const client = new Redis(redis.url, { maxRetriesPerRequest: 20 });
+client.on('error', () => undefined);
+let result;
+const running = [];
+try {
+  t = performance.now();
+  await publishProfiles(client, w.profiles, { shards });
+  await publishEvents(client, w.events, { shards });
+  const publishSeconds = (performance.now() - t) / 1000;
+
+  const start = performance.now();
+  for (let i = 1; i <= workers; i++)
+    running.push(spawnWorker({ url: redis.url, policyFile, shards, consumer: `w${i}`, leaseMs, batch }));
+  let killed = 0;
+  let killedPending = 0;
+  let killedAt = null;
+  await waitUntilDone(client, {
+    shards,
+    onTick: async (done) => {
+      if (!kill || killed > 0 || done < 0.4 * events) return;
+      const victim = running[0];
+      killedPending = await pendingOf(client, shards, victim.consumer);
+      if (killedPending === 0) return; // between batches: try again on the next poll
+      victim.child.kill('SIGKILL');
+      await victim.exited;
+      killed++;
+      killedAt = (performance.now() - start) / 1000;
+      running.push(
+        spawnWorker({ url: redis.url, policyFile, shards, consumer: `w${workers + 1}`, leaseMs, batch }),
+      );
+    },
+  });
+  const seconds = (performance.now() - start) / 1000;
+  const check = await committed(client, shards);
+  await Promise.all(
+    running
+      .filter((r) => r.child.exitCode === null && r.child.signalCode === null)
+      .map((r) => r.kill('SIGTERM')),
+  );
+  const written = await collect(client, shards, Object.keys(reference.states), shardOf);
+  const c = compare(reference, written);
+
+  const rows = [
+    ['in-process engine.run (baseline)', inProcessSeconds, events / inProcessSeconds],
+    ['publish (profiles + events)', publishSeconds, events / publishSeconds],
+    [`${workers} workers, kill included`, seconds, events / seconds],
+  ];
+  console.log('\n| phase | seconds | events/s |\n| --- | ---: | ---: |');
+  for (const [name, s, rate] of rows)
+    console.log(`| ${name} | ${s.toFixed(2)} | ${Math.round(rate).toLocaleString('en-US')} |`);
+  console.log(
+    '\n| worker | events | batches | actions | reports | claimed | conflicts | leases lost | errors |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const r of running) {
+    const s = r.stats();
+    if (r.child.signalCode === 'SIGKILL')
+      console.log(
+        `| ${r.consumer} (killed at ${killedAt?.toFixed(2)} s with ${killedPending} pending) | – | – | – | – | – | – | – | – |`,
+      );
+    else
+      console.log(
+        `| ${r.consumer} | ${s?.events} | ${s?.batches} | ${s?.actions} | ${s?.reports} | ${s?.claimed} | ${s?.conflicts} | ${s?.leasesLost} | ${s?.errors} |`,
+      );
+  }
+  console.log(
+    `\nactions: ${c.expectedActions} expected, ${c.writtenActions} written (${c.lost} lost, ${c.duplicated} duplicated, ${c.unexpected} unexpected); ` +
+      `states: ${Object.keys(reference.states).length}, ${c.statesDiffering} differing; reports: ${c.expectedReports} expected, ${c.writtenReports} written; all committed: ${check.done}`,
+  );
+  result = {
+    events,
+    workers,
+    eventsPerSec: Math.round(events / seconds),
+    inProcessEventsPerSec: Math.round(events / inProcessSeconds),
+    lost: c.lost,
+    duplicated: c.duplicated,
+    killed,
+    unexpected: c.unexpected,
+    statesDiffering: c.statesDiffering,
+    reportsDiffering: Math.abs(c.expectedReports - c.writtenReports),
+    ratio: Number((inProcessSeconds / seconds).toFixed(3)),
+  };
+} finally {
+  for (const r of running)
+    if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+  client.disconnect();
+  await redis.stop();
+}
+console.log(JSON.stringify(result));

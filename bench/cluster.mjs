@@ -23,6 +23,7 @@ import {
   collect,
   committed,
   compare,
+  cpuSeconds,
   haveRedisServer,
   pendingOf,
   spawnWorker,
@@ -80,6 +81,7 @@ try {
   await publishEvents(client, w.events, { shards });
   const publishSeconds = (performance.now() - t) / 1000;
 
+  const redisCpuBefore = cpuSeconds(redis.pid());
   const start = performance.now();
   for (let i = 1; i <= workers; i++)
     running.push(spawnWorker({ url: redis.url, policyFile, shards, consumer: `w${i}`, leaseMs, batch }));
@@ -103,6 +105,8 @@ try {
     },
   });
   const seconds = (performance.now() - start) / 1000;
+  const redisCpu = cpuSeconds(redis.pid()) - redisCpuBefore;
+  const workerCpu = new Map(running.map((r) => [r.consumer, cpuSeconds(r.child.pid)]));
   const check = await committed(client, shards);
   await Promise.all(
     running
@@ -121,18 +125,21 @@ try {
   for (const [name, s, rate] of rows)
     console.log(`| ${name} | ${s.toFixed(2)} | ${Math.round(rate).toLocaleString('en-US')} |`);
   console.log(
-    '\n| worker | events | batches | actions | reports | claimed | conflicts | leases lost | errors |',
+    `\nredis-server: ${redisCpu.toFixed(2)} CPU seconds during the workers' run (${((redisCpu / events) * 1e6).toFixed(1)} µs an event)`,
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(
+    '\n| worker | CPU s | events | batches | actions | reports | claimed | conflicts | leases lost | errors |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of running) {
     const s = r.stats();
     if (r.child.signalCode === 'SIGKILL')
       console.log(
-        `| ${r.consumer} (killed at ${killedAt?.toFixed(2)} s with ${killedPending} pending) | – | – | – | – | – | – | – | – |`,
+        `| ${r.consumer} (killed at ${killedAt?.toFixed(2)} s with ${killedPending} pending) | – | – | – | – | – | – | – | – | – |`,
       );
     else
       console.log(
-        `| ${r.consumer} | ${s?.events} | ${s?.batches} | ${s?.actions} | ${s?.reports} | ${s?.claimed} | ${s?.conflicts} | ${s?.leasesLost} | ${s?.errors} |`,
+        `| ${r.consumer} | ${workerCpu.get(r.consumer)?.toFixed(2)} | ${s?.events} | ${s?.batches} | ${s?.actions} | ${s?.reports} | ${s?.claimed} | ${s?.conflicts} | ${s?.leasesLost} | ${s?.errors} |`,
       );
   }
   console.log(

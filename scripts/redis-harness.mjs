@@ -1,7 +1,7 @@
 // A real redis-server and real worker processes, for the cluster tests (test/redis/) and for
 // `npm run bench:cluster`. Nothing here is part of the package.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,18 @@ export const CLI = join(ROOT, 'dist', 'cli.js');
 /** Whether redis-server can be started here. */
 export function haveRedisServer() {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The CPU time (user + system, seconds) a live process has used so far, from /proc; null elsewhere. */
+export function cpuSeconds(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name; in clock
+    // ticks, 100 a second on Linux.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
 }
 
 /** A free loopback port (asked of the OS, then closed). */
@@ -94,6 +106,7 @@ export async function startRedis() {
     port,
     url,
     dir,
+    pid: () => child?.pid,
     async restart() {
       await kill('SIGKILL');
       await launch();
@@ -109,10 +122,20 @@ export async function startRedis() {
  * Starts `spendcap worker` as its own process. Its stderr is JSON lines (`--json`): `stats()` is the
  * last statistics line it printed (the final one after SIGTERM).
  */
-export function spawnWorker({ url, policyFile, shards, consumer, leaseMs = 1000, batch = 1000, every = 1 }) {
+export function spawnWorker({
+  url,
+  policyFile,
+  shards,
+  consumer,
+  leaseMs = 1000,
+  batch = 1000,
+  every = 1,
+  nodeArgs = (process.env.SPENDCAP_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+}) {
   const child = spawn(
     process.execPath,
     [
+      ...nodeArgs,
       CLI,
       'worker',
       '--redis',

@@ -288,6 +288,7 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     events: Iterable<unknown>,
     profiles: Iterable<SubscriberProfile> | Readonly<Record<string, SubscriberProfile>>,
     initial: Readonly<Record<string, SubscriberState>> = {},
+    adopt = false,
   ): Promise<BatchResult> {
     const profileById = new Map<string, SubscriberProfile>();
     const list =
@@ -380,8 +381,18 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         // intern every subscriber id.)
         const stored = noInitial ? undefined : getOwn(initial, subscriberId);
         const profile = profileById.get(subscriberId);
-        if (stored !== undefined) entry = { state: stored, owned: false, memo: null, ids: null, hot: null };
-        else if (profile !== undefined) {
+        if (stored !== undefined) {
+          entry = { state: stored, owned: false, memo: null, ids: null, hot: null };
+          // Adopting (see ADOPTING_RUN): a state this engine made is decided in place, with its memo.
+          if (
+            adopt &&
+            !reference &&
+            produced.has(stored) &&
+            stored.version === STATE_VERSION &&
+            stored.policy.id === policy.id
+          )
+            own(entry, stored, produced.memo(stored));
+        } else if (profile !== undefined) {
           try {
             const state = reference ? init(profile) : newState(profile);
             entry = { state, owned: false, memo: null, ids: null, hot: null };
@@ -584,7 +595,33 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     };
   }
 
-  return { policy, init, process, run, explain };
+  const engine: SpendcapEngine & AdoptingRun = {
+    policy,
+    init,
+    process,
+    run,
+    explain,
+    [ADOPTING_RUN]: (events, profiles, states) => run(events, profiles, states, true),
+  };
+  // Not part of the public shape: spreads and JSON of the engine never show it.
+  Object.defineProperty(engine, ADOPTING_RUN, { enumerable: false });
+  return engine;
+}
+
+/**
+ * The package's own variant of `run` (for `spendcap/redis`), not exported from the package: it decides
+ * the states this engine returned earlier *in place*, without the copy `run` makes of a caller's state,
+ * so they must be the caller's own and never used again but through the result (or dropped).
+ */
+export const ADOPTING_RUN: unique symbol = Symbol('spendcap adopting run');
+
+/** An engine with the package-internal adopting run. */
+export interface AdoptingRun {
+  [ADOPTING_RUN](
+    events: Iterable<unknown>,
+    profiles: Iterable<SubscriberProfile>,
+    states: Readonly<Record<string, SubscriberState>>,
+  ): Promise<BatchResult>;
 }
 
 /**

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { createEngine, type BatchDecision, type EngineOptions } from '../engine.js';
+import {
+  ADOPTING_RUN,
+  createEngine,
+  type AdoptingRun,
+  type BatchDecision,
+  type EngineOptions,
+} from '../engine.js';
 import { SpendcapError, type Issue } from '../errors.js';
 import type { Policy } from '../policy/types.js';
 import type { SubscriberProfile } from '../schema/profile.js';
@@ -101,8 +107,6 @@ interface Held {
   recovering: boolean;
   /** Whether the pending entries of other consumers still have to be taken over. */
   claim: boolean;
-  /** To be given up at the next step (another worker should have it). */
-  release: boolean;
   /** Subscribers' states as committed, least recently used first. */
   readonly cache: Map<string, Cached>;
 }
@@ -137,7 +141,8 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     throw new SpendcapError('invalid_option', 'client: expected an ioredis client');
   const { group, consumer } = options;
   const prefix = typeof options.prefix === 'string' && options.prefix !== '' ? options.prefix : 'spendcap';
-  const engine = createEngine(options.policy, options.engine);
+  const engine = createEngine(options.policy, options.engine) as ReturnType<typeof createEngine> &
+    AdoptingRun;
   const onError = options.onError ?? (() => undefined);
   const token = `${consumer}:${randomUUID()}`;
   const registry = workersKey(prefix);
@@ -189,8 +194,11 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     }
   }
 
-  /** Renews the heartbeat and the leases, takes free shards up to a fair share, and marks extras. */
-  async function balance(redis: Redis): Promise<void> {
+  /**
+   * Renews the heartbeat and the leases, takes free shards up to a fair share and gives up any beyond
+   * it; returns the share.
+   */
+  async function balance(redis: Redis): Promise<number> {
     const live = Number(await runScript(redis, HEARTBEAT, [registry], [consumer, leaseMs]));
     for (const h of [...held.values()]) {
       const kept = Number(await runScript(redis, RENEW, [h.keys.lease], [token, leaseMs]));
@@ -212,10 +220,16 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       if (held.has(shard)) continue;
       const keys = shardKeys(prefix, shard);
       if ((await redis.set(keys.lease, token, 'PX', leaseMs, 'NX')) === 'OK')
-        held.set(shard, { shard, keys, recovering: true, claim: true, release: false, cache: new Map() });
+        held.set(shard, { shard, keys, recovering: true, claim: true, cache: new Map() });
     }
-    let extra = held.size - share;
-    for (const h of [...held.values()].reverse()) if (extra-- > 0) h.release = true;
+    // Over the share (a peer joined): give the newest shards up now, between batches, so the peer can
+    // take them at its next look.
+    const extra = [...held.values()].slice(share);
+    for (const h of extra) {
+      held.delete(h.shard);
+      await runScript(redis, RELEASE, [h.keys.lease], [token]);
+    }
+    return share;
   }
 
   /** Takes over every pending entry of the shard (the previous owner's), so they are decided first. */
@@ -366,12 +380,14 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const initial: Record<string, SubscriberState> = {};
     const profiles: SubscriberProfile[] = [];
     const missing: string[] = [];
+    const adopted = new Set<string>();
     for (const id of read) {
       const cached = h.cache.get(id);
       if (cached === undefined) missing.push(id);
       else {
+        // Taken out: the engine changes it in place, and it comes back only with a successful commit.
         h.cache.delete(id);
-        h.cache.set(id, cached);
+        adopted.add(id);
         versions.set(id, cached.version);
         initial[id] = cached.state;
       }
@@ -408,7 +424,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       }
     }
 
-    const result = await engine.run(events, profiles, initial);
+    // The states from memory are this worker's own (dropped on any failure below), so the engine folds
+    // the events into them in place rather than into copies.
+    const result = await engine[ADOPTING_RUN](events, profiles, initial);
 
     const keys = [h.keys.lease, h.keys.events, h.keys.actions, h.keys.reports];
     const stateArgs: string[] = [];
@@ -416,7 +434,8 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     for (const id of read) {
       keys.push(h.keys.state(id));
       const next = result.states[id];
-      const changed = next !== undefined && next !== initial[id];
+      // A state from memory was decided in place: written whenever the engine returns it.
+      const changed = next !== undefined && (next !== initial[id] || adopted.has(id));
       if (changed) written.add(id);
       stateArgs.push(versions.get(id)!, changed ? JSON.stringify(next) : '');
     }
@@ -517,6 +536,8 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     redis.on('error', () => undefined); // Reported through the failed commands, once each.
     let nextBalance = 0;
     let ready = false;
+    let last = -1;
+    let idle = 0;
     while (!stopping) {
       try {
         if (!ready) {
@@ -524,22 +545,26 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           ready = true;
         }
         if (Date.now() >= nextBalance) {
-          await balance(redis);
+          const share = await balance(redis);
           // Often enough to renew leases (a third of their life) and to notice a new or departed peer
-          // quickly, so shards are rebalanced within a fraction of a second.
-          nextBalance = Date.now() + Math.min(leaseMs / 3, 500);
+          // quickly; more often while short of the share, to take a shard as soon as a peer gives it up.
+          nextBalance = Date.now() + (held.size < share ? 100 : Math.min(leaseMs / 3, 500));
         }
-        let busy = false;
-        for (const h of [...held.values()]) {
-          if (stopping || Date.now() >= nextBalance) break;
-          if (!held.has(h.shard)) continue;
-          if ((await step(redis, h)) > 0 || h.recovering) busy = true;
-          if (h.release && held.get(h.shard) === h) {
-            held.delete(h.shard);
-            await runScript(redis, RELEASE, [h.keys.lease], [token]);
-          }
+        const list = [...held.keys()].sort((a, b) => a - b);
+        if (list.length === 0) {
+          await pause(pollMs);
+          continue;
         }
-        if (!busy && !stopping) await pause(pollMs);
+        // Round robin over the shards held, one batch each, from where the last step left off.
+        const shard = list.find((s) => s > last) ?? list[0]!;
+        last = shard;
+        const h = held.get(shard)!;
+        if ((await step(redis, h)) > 0 || h.recovering) idle = 0;
+        else if (++idle >= list.length) {
+          // A whole round found nothing new.
+          idle = 0;
+          if (!stopping) await pause(pollMs);
+        }
       } catch (error) {
         // A lost connection or a failed command: nothing of the batch in hand was committed, or all of
         // it was. Forget what is in memory and read each shard's pending entries again.

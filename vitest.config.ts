@@ -8,6 +8,10 @@ export default defineConfig({
         find: /^spendcap\/testing$/,
         replacement: fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
       },
+      {
+        find: /^spendcap\/redis$/,
+        replacement: fileURLToPath(new URL('./src/redis/index.ts', import.meta.url)),
+      },
       { find: /^spendcap$/, replacement: fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
     ],
   },

@@ -192,20 +192,32 @@ export function spawnWorker({
 }
 
 /** How many input entries are committed (acknowledged), summed over the shards. */
-export async function committed(client, shards) {
-  const p = await progress(client, { shards });
+export async function committed(client, shards, prefix = 'spendcap') {
+  const p = await progress(client, { shards, prefix });
   let total = 0;
-  for (const s of p) total += s.length - (s.lag ?? s.length) - s.pending;
-  return { committed: total, done: p.every((s) => s.lag === 0 && s.pending === 0) };
+  for (const s of p) total += s.lag === null ? NaN : s.length - s.lag - s.pending;
+  return {
+    committed: Number.isNaN(total) ? -1 : total,
+    done: p.every((s) => s.lag === 0 && s.pending === 0),
+  };
 }
 
-/** Waits until every shard's entries are committed; `onTick(committed)` is called on every poll. */
-export async function waitUntilDone(client, { shards, timeoutMs = 300_000, pollMs = 20, onTick }) {
+/**
+ * Waits until every shard's entries are committed; `onTick(committed)` is called on every poll
+ * (committed is -1 while it cannot be told, as after a restart of the server).
+ *
+ * @param {import('ioredis').Redis} client
+ * @param {{ shards: number, prefix?: string, timeoutMs?: number, pollMs?: number, onTick?: (committed: number) => unknown }} options
+ */
+export async function waitUntilDone(
+  client,
+  { shards, prefix = 'spendcap', timeoutMs = 300_000, pollMs = 20, onTick },
+) {
   const until = Date.now() + timeoutMs;
   for (;;) {
     let state;
     try {
-      state = await committed(client, shards);
+      state = await committed(client, shards, prefix);
     } catch {
       // The server is restarting: ask again.
       state = { committed: -1, done: false };

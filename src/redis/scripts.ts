@@ -17,7 +17,7 @@ export async function runScript(
   client: Redis,
   s: Script,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly (string | number | Buffer)[],
 ): Promise<unknown> {
   try {
     return await client.evalsha(s.sha, keys.length, ...keys, ...args);

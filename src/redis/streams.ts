@@ -6,7 +6,10 @@ export interface ShardProgress {
   readonly shard: number;
   /** Entries in the input stream. */
   readonly length: number;
-  /** Entries not yet delivered to any worker (null when Redis cannot tell, after deletions). */
+  /**
+   * Entries not yet delivered to any worker; null when Redis cannot tell (after a restart from the
+   * append-only file, or deletions) and they are not all delivered.
+   */
   readonly lag: number | null;
   /** Entries delivered and not yet committed. */
   readonly pending: number;
@@ -37,25 +40,25 @@ export async function progress(client: Redis, options: StreamOptions): Promise<S
   const p = client.pipeline();
   for (let shard = 0; shard < shards; shard++) {
     const key = shardKeys(prefix, shard).events;
-    p.xlen(key);
+    p.call('XINFO', 'STREAM', key);
     p.call('XINFO', 'GROUPS', key);
   }
   const replies = (await p.exec()) ?? [];
   const out: ShardProgress[] = [];
   for (let shard = 0; shard < shards; shard++) {
-    const [lengthError, length] = replies[2 * shard] ?? [null, 0];
-    if (lengthError) throw lengthError;
+    // A stream that does not exist yet has no entries and no groups.
+    const [streamError, stream] = replies[2 * shard] ?? [null, null];
     const [groupsError, groups] = replies[2 * shard + 1] ?? [null, []];
-    // A stream that does not exist yet has no groups: everything in it (nothing) is undelivered.
+    const info = streamError ? {} : fieldsOf(stream as unknown[]);
+    const length = Number(info['length'] ?? 0);
+    const last = info['last-generated-id'];
     const list = groupsError ? [] : (groups as unknown[][]);
-    const info = list.map(fieldsOf).find((g) => g['name'] === group);
-    const n = Number(length);
-    out.push({
-      shard,
-      length: n,
-      lag: info === undefined ? n : info['lag'] === null ? null : Number(info['lag']),
-      pending: info === undefined ? 0 : Number(info['pending']),
-    });
+    const g = list.map(fieldsOf).find((x) => x['name'] === group);
+    let lag: number | null;
+    if (g === undefined) lag = length;
+    else if (g['lag'] !== null && g['lag'] !== undefined) lag = Number(g['lag']);
+    else lag = g['last-delivered-id'] === last || length === 0 ? 0 : null;
+    out.push({ shard, length, lag, pending: g === undefined ? 0 : Number(g['pending']) });
   }
   return out;
 }

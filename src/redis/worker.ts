@@ -107,13 +107,32 @@ interface Held {
   recovering: boolean;
   /** Whether the pending entries of other consumers still have to be taken over. */
   claim: boolean;
+  /**
+   * Counts the times what the worker knew of the shard was dropped (a refused commit, an error): a read
+   * sent before then is out of date, and its entries are read again from the pending list.
+   */
+  generation: number;
   /** Subscribers' states as committed, least recently used first. */
   readonly cache: Map<string, Cached>;
 }
 
 type Entry = [id: string, fields: string[] | null];
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A promise rejected by `close()`, never unhandled. */
+function closedSignal(): { promise: Promise<never>; close: () => void } {
+  let close!: () => void;
+  const promise = new Promise<never>((_, reject) => {
+    close = () =>
+      reject(
+        new SpendcapError(
+          'connection_lost',
+          'the connection to Redis closed; what was in flight is read again',
+        ),
+      );
+  });
+  promise.catch(() => undefined);
+  return { promise, close };
+}
 
 /**
  * Creates a worker that decides events from Redis Streams. Each shard is owned by one worker at a time
@@ -145,6 +164,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     AdoptingRun;
   const onError = options.onError ?? (() => undefined);
   const token = `${consumer}:${randomUUID()}`;
+  const tokenBytes = Buffer.from(token);
   const registry = workersKey(prefix);
 
   const counts = {
@@ -162,6 +182,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   let running: Promise<void> | null = null;
   let stopping = false;
   let wake: (() => void) | null = null;
+  // Rejected when the connection closes. ioredis keeps the commands in flight at that moment and,
+  // set not to resend them (a resent read could deliver entries out of order), drops them on
+  // reconnection without settling their promises; each command races this so that the loop sees the
+  // loss, and reads what is pending again, instead of waiting for ever.
+  let closed = closedSignal();
+  const guard = <T>(command: Promise<T>): Promise<T> => Promise.race([command, closed.promise]);
 
   const fail = (error: unknown): void => {
     counts.errors++;
@@ -187,7 +213,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   async function ensureGroups(redis: Redis): Promise<void> {
     for (let shard = 0; shard < shards; shard++) {
       try {
-        await redis.xgroup('CREATE', shardKeys(prefix, shard).events, group, '0', 'MKSTREAM');
+        await guard(redis.xgroup('CREATE', shardKeys(prefix, shard).events, group, '0', 'MKSTREAM'));
       } catch (error) {
         if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
       }
@@ -199,9 +225,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
    * it; returns the share.
    */
   async function balance(redis: Redis): Promise<number> {
-    const live = Number(await runScript(redis, HEARTBEAT, [registry], [consumer, leaseMs]));
+    const live = Number(await guard(runScript(redis, HEARTBEAT, [registry], [consumer, leaseMs])));
     for (const h of [...held.values()]) {
-      const kept = Number(await runScript(redis, RENEW, [h.keys.lease], [token, leaseMs]));
+      const kept = Number(await guard(runScript(redis, RENEW, [h.keys.lease], [token, leaseMs])));
       if (kept !== 1) {
         held.delete(h.shard);
         counts.leasesLost++;
@@ -219,15 +245,15 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       const shard = (start + i) % shards;
       if (held.has(shard)) continue;
       const keys = shardKeys(prefix, shard);
-      if ((await redis.set(keys.lease, token, 'PX', leaseMs, 'NX')) === 'OK')
-        held.set(shard, { shard, keys, recovering: true, claim: true, cache: new Map() });
+      if ((await guard(redis.set(keys.lease, token, 'PX', leaseMs, 'NX'))) === 'OK')
+        held.set(shard, { shard, keys, recovering: true, claim: true, generation: 0, cache: new Map() });
     }
     // Over the share (a peer joined): give the newest shards up now, between batches, so the peer can
     // take them at its next look.
     const extra = [...held.values()].slice(share);
     for (const h of extra) {
       held.delete(h.shard);
-      await runScript(redis, RELEASE, [h.keys.lease], [token]);
+      await guard(runScript(redis, RELEASE, [h.keys.lease], [token]));
     }
     return share;
   }
@@ -236,15 +262,8 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   async function claimPending(redis: Redis, h: Held): Promise<void> {
     let cursor = '0-0';
     do {
-      const reply = (await redis.xautoclaim(
-        h.keys.events,
-        group,
-        consumer,
-        0,
-        cursor,
-        'COUNT',
-        1000,
-        'JUSTID',
+      const reply = (await guard(
+        redis.xautoclaim(h.keys.events, group, consumer, 0, cursor, 'COUNT', 1000, 'JUSTID'),
       )) as [string, string[], string[]?];
       cursor = reply[0];
       counts.claimed += reply[1].length;
@@ -254,7 +273,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         const reports = deleted.map((entry) => lostEntry(h, entry));
         const p = redis.pipeline();
         for (const r of reports) p.xadd(h.keys.reports, '*', ...reportFields(r));
-        await p.exec();
+        await guard(p.exec());
         counts.reports += reports.length;
       }
     } while (cursor !== '0-0');
@@ -293,23 +312,31 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
 
   /** Reads the shard's next batch: its pending entries while recovering, else new ones. */
   async function read(redis: Redis, h: Held): Promise<Entry[]> {
-    const reply = (await redis.xreadgroup(
-      'GROUP',
-      group,
-      consumer,
-      'COUNT',
-      batchSize,
-      'STREAMS',
-      h.keys.events,
-      h.recovering ? '0' : '>',
+    const reply = (await guard(
+      redis.xreadgroup(
+        'GROUP',
+        group,
+        consumer,
+        'COUNT',
+        batchSize,
+        'STREAMS',
+        h.keys.events,
+        h.recovering ? '0' : '>',
+      ),
     )) as [string, Entry[]][] | null;
-    const entries = reply?.[0]?.[1] ?? [];
-    if (h.recovering && entries.length === 0) h.recovering = false;
-    return entries;
+    return reply?.[0]?.[1] ?? [];
   }
 
-  /** Decides one batch of a shard and commits it; false when nothing was committed. */
-  async function decide(redis: Redis, h: Held, entries: readonly Entry[]): Promise<boolean> {
+  /**
+   * Decides one batch of a shard and sends its commit. The commit's reply is handled by the promise
+   * returned (inside an object, so that it is not awaited here): the caller decides another shard's
+   * batch meanwhile, while Redis runs the commit.
+   */
+  async function decide(
+    redis: Redis,
+    h: Held,
+    entries: readonly Entry[],
+  ): Promise<{ commit: Promise<void> }> {
     const events: unknown[] = [];
     const entryOf: string[] = [];
     const reports: Report[] = [];
@@ -398,7 +425,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         p.hmget(h.keys.state(id), 'v', 's');
         p.get(h.keys.profile(id));
       }
-      const replies = (await p.exec()) ?? [];
+      const replies = (await guard(p.exec())) ?? [];
       for (let i = 0; i < missing.length; i++) {
         const id = missing[i]!;
         const [stateError, stateReply] = replies[2 * i] ?? [new Error('no reply'), null];
@@ -468,21 +495,46 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       r.outcome,
       JSON.stringify(r.issues),
     ]);
-    const reply = (await runScript(redis, COMMIT, keys, [
-      token,
-      group,
-      leaseMs,
-      read.length,
-      acks.length,
-      actionCount,
-      reports.length,
-      ...stateArgs,
-      ...acks,
-      ...actionArgs,
-      ...reportArgs,
-    ])) as string[];
+    const sent = guard(
+      runScript(redis, COMMIT, keys, [
+        // A Buffer among the arguments has ioredis encode each argument on its own, rather than join
+        // them all into one string first: one action text with a non-ASCII letter would make that
+        // string two-byte and its UTF-8 encoding several times slower.
+        tokenBytes,
+        group,
+        leaseMs,
+        read.length,
+        acks.length,
+        actionCount,
+        reports.length,
+        ...stateArgs,
+        ...acks,
+        ...actionArgs,
+        ...reportArgs,
+      ]),
+    ) as Promise<string[]>;
+    return {
+      commit: sent.then((reply) =>
+        settle(h, reply, read, result.states, versions, written, acks.length, actionCount, reports.length),
+      ),
+    };
+  }
 
+  /** Handles the reply of a batch's commit. */
+  function settle(
+    h: Held,
+    reply: string[],
+    read: readonly string[],
+    states: Readonly<Record<string, SubscriberState>>,
+    versions: ReadonlyMap<string, string>,
+    written: ReadonlySet<string>,
+    acks: number,
+    actions: number,
+    reports: number,
+  ): void {
     if (reply[0] === 'lost') {
+      if (held.get(h.shard) === h) held.delete(h.shard);
+      h.generation++;
       held.delete(h.shard);
       counts.leasesLost++;
       fail(
@@ -491,13 +543,14 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           `shard ${h.shard}: another worker took it over; the batch was not committed`,
         ),
       );
-      return false;
+      return;
     }
     if (reply[0] === 'conflict') {
       // A state changed under this worker: forget what it remembers and read the batch again.
       counts.conflicts++;
       h.cache.clear();
       h.recovering = true;
+      h.generation++;
       const moved = reply.slice(1).map((i) => read[Number(i) - 1]);
       fail(
         new SpendcapError(
@@ -505,41 +558,66 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           `shard ${h.shard}: the state of ${moved.join(', ')} changed since it was read; retrying`,
         ),
       );
-      return false;
+      return;
     }
     for (const id of read) {
-      const state = result.states[id];
+      const state = states[id];
       if (state === undefined) continue;
       const version = written.has(id) ? String(Number(versions.get(id)) + 1) : versions.get(id)!;
       h.cache.delete(id);
       h.cache.set(id, { state, version });
     }
     while (h.cache.size > cacheSize) h.cache.delete(h.cache.keys().next().value!);
-    counts.events += acks.length;
+    counts.events += acks;
     counts.batches++;
-    counts.actions += actionCount;
-    counts.reports += reports.length;
-    return true;
-  }
-
-  /** One step on one shard; the number of entries committed. */
-  async function step(redis: Redis, h: Held): Promise<number> {
-    if (h.claim) await claimPending(redis, h);
-    const entries = await read(redis, h);
-    if (entries.length === 0) return 0;
-    return (await decide(redis, h, entries)) ? entries.length : 0;
+    counts.actions += actions;
+    counts.reports += reports;
   }
 
   async function loop(): Promise<void> {
-    const redis = options.client.duplicate({ autoResendUnfulfilledCommands: false, maxRetriesPerRequest: 1 });
+    const redis = options.client.duplicate({
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 1,
+      // No command timeout: its timers outlive dropped commands and keep a stopped process alive. A
+      // connection that stops answering without closing is found by TCP keep-alive (ioredis's default).
+    });
     connection = redis;
     redis.on('error', () => undefined); // Reported through the failed commands, once each.
+    redis.on('close', () => {
+      const signal = closed;
+      closed = closedSignal();
+      signal.close();
+    });
     let nextBalance = 0;
     let ready = false;
     let last = -1;
     let idle = 0;
+    // Commits sent and not yet answered, by shard; the first error of one, to be dealt with by the loop.
+    const inflight = new Map<number, Promise<void>>();
+    const broken: { error?: unknown; set: boolean } = { set: false };
+    // The next batch's read, sent before the current batch is decided so that Redis answers it meanwhile.
+    let prefetch: Read | null = null;
+    interface Read {
+      readonly h: Held;
+      readonly generation: number;
+      readonly entries: Promise<Entry[]>;
+    }
+    const send = (h: Held): Read => {
+      const entries = read(redis, h);
+      entries.catch(() => undefined); // its error, if any, comes back where it is awaited
+      return { h, generation: h.generation, entries };
+    };
+    const nextAfter = (shard: number): Held | undefined => {
+      const list = [...held.keys()].sort((a, b) => a - b);
+      const next = list.find((s) => s > shard) ?? list[0];
+      return next === undefined ? undefined : held.get(next);
+    };
+    // A read may go ahead of the shard's commit in flight, but not while the shard is recovering: the
+    // pending list it reads must not hold the entries that commit acknowledges.
+    const mayPrefetch = (h: Held): boolean => !h.claim && !(h.recovering && inflight.has(h.shard));
     while (!stopping) {
       try {
+        if (broken.set) throw broken.error;
         if (!ready) {
           await ensureGroups(redis);
           ready = true;
@@ -550,38 +628,73 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           // quickly; more often while short of the share, to take a shard as soon as a peer gives it up.
           nextBalance = Date.now() + (held.size < share ? 100 : Math.min(leaseMs / 3, 500));
         }
-        const list = [...held.keys()].sort((a, b) => a - b);
-        if (list.length === 0) {
-          await pause(pollMs);
-          continue;
-        }
         // Round robin over the shards held, one batch each, from where the last step left off.
-        const shard = list.find((s) => s > last) ?? list[0]!;
-        last = shard;
-        const h = held.get(shard)!;
-        if ((await step(redis, h)) > 0 || h.recovering) idle = 0;
-        else if (++idle >= list.length) {
+        let current: Read | null =
+          prefetch !== null && held.get(prefetch.h.shard) === prefetch.h ? prefetch : null;
+        prefetch = null;
+        if (current === null) {
+          const h = nextAfter(last);
+          if (h === undefined) {
+            await pause(pollMs);
+            continue;
+          }
+          if (!mayPrefetch(h)) await inflight.get(h.shard);
+          if (h.claim) await claimPending(redis, h);
+          current = send(h);
+        }
+        const h = current.h;
+        last = h.shard;
+        const entries = await current.entries;
+        await inflight.get(h.shard); // the shard's previous commit, answered and handled
+        if (broken.set) continue;
+        if (current.generation !== h.generation || held.get(h.shard) !== h) continue; // out of date
+        if (h.recovering && entries.length === 0) h.recovering = false;
+        const next = nextAfter(h.shard);
+        if (next !== undefined && next !== h && mayPrefetch(next)) prefetch = send(next);
+        else if (next === h && !h.recovering) prefetch = send(h);
+        if (entries.length === 0) {
+          if (h.recovering || ++idle < held.size) continue;
           // A whole round found nothing new.
           idle = 0;
           if (!stopping) await pause(pollMs);
+          continue;
         }
+        idle = 0;
+        const { commit } = await decide(redis, h, entries);
+        const handled: Promise<void> = commit.then(
+          () => {
+            if (inflight.get(h.shard) === handled) inflight.delete(h.shard);
+          },
+          (error: unknown) => {
+            if (inflight.get(h.shard) === handled) inflight.delete(h.shard);
+            if (!broken.set) Object.assign(broken, { set: true, error });
+          },
+        );
+        inflight.set(h.shard, handled);
       } catch (error) {
-        // A lost connection or a failed command: nothing of the batch in hand was committed, or all of
-        // it was. Forget what is in memory and read each shard's pending entries again.
+        // A lost connection or a failed command: each batch sent was committed whole or not at all.
+        // Wait for every answer, forget what is in memory and read each shard's pending entries again.
+        broken.set = false;
+        broken.error = undefined;
+        await Promise.allSettled([...inflight.values(), prefetch?.entries]);
+        inflight.clear();
+        prefetch = null;
         fail(error);
         for (const h of held.values()) {
           h.cache.clear();
           h.recovering = true;
           h.claim = true;
+          h.generation++;
         }
         if (!stopping) await pause(Math.min(1000, pollMs * 4));
       }
     }
+    await Promise.allSettled([...inflight.values(), prefetch?.entries]);
     try {
-      for (const h of held.values()) await runScript(redis, RELEASE, [h.keys.lease], [token]);
+      for (const h of held.values()) await guard(runScript(redis, RELEASE, [h.keys.lease], [token]));
       held.clear();
-      await runScript(redis, HEARTBEAT, [registry], [consumer, 0]);
-      await redis.quit();
+      await guard(runScript(redis, HEARTBEAT, [registry], [consumer, 0]));
+      await guard(redis.quit());
     } catch (error) {
       fail(error);
       redis.disconnect();

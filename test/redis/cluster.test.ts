@@ -1,0 +1,287 @@
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, loadPolicy, type BatchResult, type SubscriberProfile } from 'spendcap';
+import {
+  createWorker,
+  publishEvents,
+  publishProfiles,
+  readStreams,
+  shardKeys,
+  shardOf,
+} from 'spendcap/redis';
+import { generateW1 } from '../../bench/workload.mjs';
+import {
+  collect,
+  compare,
+  haveRedisServer,
+  pendingOf,
+  spawnWorker,
+  startRedis,
+  waitUntilDone,
+} from '../../scripts/redis-harness.mjs';
+
+// Worker processes (`spendcap worker`) on a real redis-server (Debian's package; `.ci/run` installs it
+// when it is missing) started on a free loopback port in a temporary directory, with the append-only
+// file fsynced on every write. Off CI, without a redis-server, the suite is skipped and says so.
+const available = haveRedisServer();
+const policyFile = 'rules/graduated-postpaid.json';
+const policy = loadPolicy(readFileSync(policyFile, 'utf8'));
+const SHARDS = 8;
+
+type Harness = Awaited<ReturnType<typeof startRedis>>;
+interface Workload {
+  readonly events: unknown[];
+  readonly profiles: SubscriberProfile[];
+}
+
+it.runIf(process.env['CI'] === 'true')('redis-server is installed where CI runs', () => {
+  expect(available, 'redis-server is not on the PATH: .ci/run installs Debian redis-server').toBe(true);
+});
+
+describe.skipIf(!available)('spendcap workers on a real redis-server', () => {
+  // 100,000 events of 8,000 subscribers; the reference is one in-process engine.run over them.
+  let workload: Workload;
+  let reference: BatchResult;
+  beforeAll(async () => {
+    workload = generateW1({ subscribers: 8000, events: 100_000, seed: 20261202 }) as Workload;
+    reference = await createEngine(policy).run(workload.events, workload.profiles);
+  });
+
+  async function publishAll(url: string): Promise<Redis> {
+    const client = new Redis(url, { maxRetriesPerRequest: 50 });
+    client.on('error', () => undefined);
+    await publishProfiles(client, workload.profiles, { shards: SHARDS });
+    const published = await publishEvents(client, workload.events, { shards: SHARDS });
+    expect(published.published).toBe(100_000);
+    return client;
+  }
+
+  async function check(client: Redis) {
+    const written = await collect(client, SHARDS, Object.keys(reference.states), shardOf);
+    return compare(reference, written);
+  }
+
+  it('3 worker processes over 8 shards, one SIGKILLed mid-run: another takes over its pending entries; every final state and action id equals one in-process engine.run', async () => {
+    const redis: Harness = await startRedis();
+    const workers: ReturnType<typeof spawnWorker>[] = [];
+    try {
+      const client = await publishAll(redis.url);
+      for (const consumer of ['w1', 'w2', 'w3'])
+        workers.push(
+          spawnWorker({ url: redis.url, policyFile, shards: SHARDS, consumer, leaseMs: 1000, batch: 500 }),
+        );
+      let killedWith = 0;
+      await waitUntilDone(client, {
+        shards: SHARDS,
+        timeoutMs: 180_000,
+        onTick: async (done: number) => {
+          if (killedWith > 0 || done < 30_000) return;
+          // Killed while it holds entries it has read and not committed.
+          const pending = await pendingOf(client, SHARDS, 'w1');
+          if (pending === 0) return;
+          workers[0]!.child.kill('SIGKILL');
+          await workers[0]!.exited;
+          killedWith = await pendingOf(client, SHARDS, 'w1');
+        },
+      });
+      expect(killedWith, 'w1 was killed holding pending entries').toBeGreaterThan(0);
+      await Promise.all(workers.slice(1).map((w) => w.kill('SIGTERM')));
+      const stats = workers.slice(1).map((w) => w.stats());
+      // The dead worker's pending entries were taken over (none is left with it).
+      expect(await pendingOf(client, SHARDS, 'w1')).toBe(0);
+      const claimed = stats.reduce((sum, s) => sum + (s?.claimed ?? 0), 0);
+      expect(claimed).toBeGreaterThanOrEqual(killedWith);
+      const c = await check(client);
+      expect(c.expectedActions).toBeGreaterThan(10_000);
+      expect({ lost: c.lost, duplicated: c.duplicated, unexpected: c.unexpected }).toEqual({
+        lost: 0,
+        duplicated: 0,
+        unexpected: 0,
+      });
+      expect(c.writtenActions).toBe(c.expectedActions);
+      expect(c.statesDiffering, `first differing: ${c.firstDifferent.join(', ')}`).toBe(0);
+      expect(c.writtenReports).toBe(c.expectedReports);
+      client.disconnect();
+    } finally {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await redis.stop();
+    }
+  }, 240_000);
+
+  it('redis-server SIGKILLed and restarted mid-run: the workers reconnect and nothing is lost or repeated', async () => {
+    const redis: Harness = await startRedis();
+    const workers: ReturnType<typeof spawnWorker>[] = [];
+    try {
+      const client = await publishAll(redis.url);
+      for (const consumer of ['w1', 'w2'])
+        workers.push(
+          spawnWorker({ url: redis.url, policyFile, shards: SHARDS, consumer, leaseMs: 1000, batch: 500 }),
+        );
+      let restarted = false;
+      await waitUntilDone(client, {
+        shards: SHARDS,
+        timeoutMs: 180_000,
+        onTick: async (done: number) => {
+          if (restarted || done < 30_000) return;
+          restarted = true;
+          await redis.restart();
+        },
+      });
+      expect(restarted).toBe(true);
+      await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+      // Both saw the server go away, and came back to finish.
+      for (const w of workers) expect(w.stats()?.errors, w.consumer).toBeGreaterThan(0);
+      const c = await check(client);
+      expect({ lost: c.lost, duplicated: c.duplicated, unexpected: c.unexpected }).toEqual({
+        lost: 0,
+        duplicated: 0,
+        unexpected: 0,
+      });
+      expect(c.writtenActions).toBe(c.expectedActions);
+      expect(c.statesDiffering, `first differing: ${c.firstDifferent.join(', ')}`).toBe(0);
+      expect(c.writtenReports).toBe(c.expectedReports);
+      client.disconnect();
+    } finally {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await redis.stop();
+    }
+  }, 240_000);
+});
+
+describe.skipIf(!available)('spendcap/redis in process, on a real redis-server', () => {
+  let redis: Harness;
+  let client: Redis;
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = new Redis(redis.url);
+  });
+  afterAll(async () => {
+    client.disconnect();
+    await redis.stop();
+  });
+
+  const profile = (id: string) => ({
+    subscriberId: id,
+    homeCountry: 'PL',
+    timeZone: 'Europe/Warsaw',
+    cycleAnchorDay: 1,
+  });
+  const usage = (id: string, subscriberId: string, cost: number) => ({
+    type: 'usage',
+    id,
+    subscriberId,
+    at: '2026-11-05T10:00:00Z',
+    service: 'data',
+    country: 'PL',
+    cost: { amount: cost, currency: 'PLN' },
+  });
+
+  async function drain(
+    prefix: string,
+    shards: number,
+  ): Promise<ReturnType<ReturnType<typeof createWorker>['stats']>> {
+    const worker = createWorker({
+      client,
+      policy,
+      shards,
+      group: 'spendcap',
+      consumer: 'solo',
+      prefix,
+      leaseMs: 1000,
+      pollMs: 5,
+    });
+    const running = worker.start();
+    await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
+    await worker.stop();
+    await running;
+    return worker.stats();
+  }
+
+  it('publishEvents refuses an event without a subscriber id, naming its index, and writes nothing', async () => {
+    await expect(
+      publishEvents(client, [usage('a', 's1', 1), { type: 'usage', id: 'b' }], {
+        shards: 2,
+        prefix: 'refuse',
+      }),
+    ).rejects.toThrow(/\$\[1\]\.subscriberId/);
+    expect(await client.exists(shardKeys('refuse', 0).events, shardKeys('refuse', 1).events)).toBe(0);
+  });
+
+  it('publishProfiles refuses an invalid profile with its path, and writes nothing', async () => {
+    await expect(
+      publishProfiles(client, [profile('s1'), { ...profile('s2'), timeZone: 'Mars/Olympus' }], {
+        shards: 2,
+        prefix: 'refuse',
+      }),
+    ).rejects.toThrow(/\$\[1\]\.timeZone/);
+    expect(await client.exists(shardKeys('refuse', shardOf('s1', 2)).profile('s1'))).toBe(0);
+  });
+
+  it('an entry that is not an event, an event in the wrong shard and a subscriber without a profile are reported, acknowledged and never retried', async () => {
+    const prefix = 'bad';
+    const shards = 2;
+    await publishProfiles(client, [profile('s1')], { shards, prefix });
+    await publishEvents(client, [usage('u1', 's1', 100), usage('u2', 'nobody', 100)], { shards, prefix });
+    const home = shardOf('s1', shards);
+    const other = 1 - home;
+    await client.xadd(shardKeys(prefix, home).events, '*', 'e', '{not json');
+    await client.xadd(shardKeys(prefix, other).events, '*', 'e', JSON.stringify(usage('u3', 's1', 100)));
+    const stats = await drain(prefix, shards);
+    expect(stats.events).toBe(4);
+    const reports = [];
+    for await (const r of readStreams(client, 'reports', { shards, prefix })) reports.push(r.fields);
+    const codes = reports
+      .map((r) => `${r['outcome']} ${(JSON.parse(r['issues']!) as { code: string }[])[0]?.code}`)
+      .sort();
+    expect(codes).toEqual([
+      'rejected invalid_format',
+      'rejected subscriber_mismatch',
+      'rejected subscriber_mismatch',
+    ]);
+    // s1's own event was applied: its state is stored at version 1.
+    expect(await client.hget(shardKeys(prefix, home).state('s1'), 'v')).toBe('1');
+    // Nothing is left pending: the bad entries were acknowledged with their reports.
+    const pending = await Promise.all(
+      [0, 1].map((s) => client.xpending(shardKeys(prefix, s).events, 'spendcap')),
+    );
+    expect(pending.map((p) => p[0])).toEqual([0, 0]);
+  });
+
+  it('a state changed under the worker is not overwritten: the commit is refused, and the batch decided again from the stored state', async () => {
+    const prefix = 'conflict';
+    const shards = 1;
+    const key = shardKeys(prefix, 0).state('s1');
+    await publishProfiles(client, [profile('s1')], { shards, prefix });
+    const worker = createWorker({
+      client,
+      policy,
+      shards,
+      group: 'spendcap',
+      consumer: 'solo',
+      prefix,
+      leaseMs: 1000,
+      pollMs: 5,
+    });
+    const running = worker.start();
+    try {
+      await publishEvents(client, [usage('c1', 's1', 100)], { shards, prefix });
+      await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
+      expect(await client.hget(key, 'v')).toBe('1');
+      // Another writer moves the stored state on while the worker remembers version 1 (as a second
+      // owner of the shard would): the worker's next commit must not write over it.
+      const stored = JSON.parse((await client.hget(key, 's'))!) as never;
+      const moved = await createEngine(policy).run([usage('x9', 's1', 50)], [], { s1: stored });
+      await client.hset(key, 'v', '7', 's', JSON.stringify(moved.states['s1']));
+      await publishEvents(client, [usage('c2', 's1', 100)], { shards, prefix });
+      await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    expect(worker.stats().conflicts).toBe(1);
+    const final = JSON.parse((await client.hget(key, 's'))!) as { seen: { ids: string[] } };
+    expect(final.seen.ids).toEqual(['c1', 'x9', 'c2']);
+    expect(await client.hget(key, 'v')).toBe('8');
+  });
+});

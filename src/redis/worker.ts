@@ -40,7 +40,10 @@ export interface WorkerOptions {
   readonly leaseMs?: number;
   /** How long to wait when no held shard has new entries (default 50 ms). */
   readonly pollMs?: number;
-  /** Subscribers whose state the worker keeps in memory between batches (default 100,000). */
+  /**
+   * Subscribers per shard held whose state the worker keeps in memory between batches (default
+   * 100,000): while it holds the shard it is the only writer, so it need not read them back.
+   */
   readonly cacheSize?: number;
   /** Engine options (`evaluator`). */
   readonly engine?: EngineOptions;

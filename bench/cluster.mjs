@@ -88,9 +88,13 @@ try {
   let killed = 0;
   let killedPending = 0;
   let killedAt = null;
+  // (seconds since the start, entries committed), every half second, for the timeline below.
+  const samples = [];
   await waitUntilDone(client, {
     shards,
     onTick: async (done) => {
+      const now = (performance.now() - start) / 1000;
+      if (done >= 0 && now >= samples.length * 0.5) samples.push([now, done]);
       if (!kill || killed > 0 || done < 0.4 * events) return;
       const victim = running[0];
       killedPending = await pendingOf(client, shards, victim.consumer);
@@ -125,7 +129,10 @@ try {
   for (const [name, s, rate] of rows)
     console.log(`| ${name} | ${s.toFixed(2)} | ${Math.round(rate).toLocaleString('en-US')} |`);
   console.log(
-    `\nredis-server: ${redisCpu.toFixed(2)} CPU seconds during the workers' run (${((redisCpu / events) * 1e6).toFixed(1)} µs an event)`,
+    `\ncommitted by time (s: events): ${samples.map(([t, n]) => `${t.toFixed(1)}: ${n}`).join(', ')}; ${seconds.toFixed(2)}: ${events}`,
+  );
+  console.log(
+    `redis-server: ${redisCpu.toFixed(2)} CPU seconds during the workers' run (${((redisCpu / events) * 1e6).toFixed(1)} µs an event)`,
   );
   console.log(
     '\n| worker | CPU s | events | batches | actions | reports | claimed | conflicts | leases lost | errors |',

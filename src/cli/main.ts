@@ -467,7 +467,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--group <name>', 'consumer group', 'spendcap')
     .option('--consumer <name>', "this worker's name in the group (default: host name and process id)")
     .option('--prefix <prefix>', 'key prefix', 'spendcap')
-    .option('--batch <n>', 'entries decided and committed together', '500')
+    .option('--batch <n>', 'entries decided and committed together', '1000')
     .option('--lease-ms <ms>', "how long a dead worker's shards wait before another takes them over", '10000')
     .option('--every <seconds>', 'progress line interval', '10')
     .option('--json', 'progress and errors as JSON lines')
@@ -479,7 +479,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         group: options['group'] as string,
         ...(options['consumer'] === undefined ? {} : { consumer: options['consumer'] as string }),
         prefix: options['prefix'] as string,
-        batch: positiveInt(options['batch'] as string, '--batch', 500),
+        batch: positiveInt(options['batch'] as string, '--batch', 1000),
         leaseMs: positiveInt(options['leaseMs'] as string, '--lease-ms', 10_000),
         every: positiveInt(options['every'] as string, '--every', 10),
         json: options['json'] === true,

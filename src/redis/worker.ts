@@ -31,7 +31,7 @@ export interface WorkerOptions {
   readonly consumer: string;
   /** The key prefix (default `spendcap`). */
   readonly prefix?: string;
-  /** Input entries read and committed together (default 500). */
+  /** Input entries read and committed together (default 1,000). */
   readonly batchSize?: number;
   /**
    * How long a shard's lease lasts without renewal (default 10,000 ms). A worker that dies holds its
@@ -152,7 +152,7 @@ function closedSignal(): { promise: Promise<never>; close: () => void } {
  */
 export function createWorker(options: WorkerOptions): SpendcapWorker {
   const shards = checkInteger(options?.shards, 'shards', 1, MAX_SHARDS);
-  const batchSize = checkInteger(options.batchSize ?? 500, 'batchSize', 1, 10_000);
+  const batchSize = checkInteger(options.batchSize ?? 1000, 'batchSize', 1, 10_000);
   const leaseMs = checkInteger(options.leaseMs ?? 10_000, 'leaseMs', 100, 3_600_000);
   const pollMs = checkInteger(options.pollMs ?? 50, 'pollMs', 1, 60_000);
   const cacheSize = checkInteger(options.cacheSize ?? 100_000, 'cacheSize', 0, 100_000_000);
@@ -214,13 +214,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     });
 
   async function ensureGroups(redis: Redis): Promise<void> {
-    for (let shard = 0; shard < shards; shard++) {
-      try {
-        await guard(redis.xgroup('CREATE', shardKeys(prefix, shard).events, group, '0', 'MKSTREAM'));
-      } catch (error) {
-        if (!(error instanceof Error && error.message.startsWith('BUSYGROUP'))) throw error;
-      }
-    }
+    // In one round trip; a group that exists already (BUSYGROUP) is what is wanted.
+    const p = redis.pipeline();
+    for (let shard = 0; shard < shards; shard++)
+      p.xgroup('CREATE', shardKeys(prefix, shard).events, group, '0', 'MKSTREAM');
+    for (const [error] of (await guard(p.exec())) ?? [])
+      if (error && !error.message.startsWith('BUSYGROUP')) throw error;
   }
 
   /**

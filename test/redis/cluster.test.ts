@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, loadPolicy, type BatchResult, type SubscriberProfile } from 'spendcap';
@@ -12,6 +15,7 @@ import {
 } from 'spendcap/redis';
 import { generateW1 } from '../../bench/workload.mjs';
 import {
+  CLI,
   collect,
   compare,
   haveRedisServer,
@@ -283,5 +287,78 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     const final = JSON.parse((await client.hget(key, 's'))!) as { seen: { ids: string[] } };
     expect(final.seen.ids).toEqual(['c1', 'x9', 'c2']);
     expect(await client.hget(key, 'v')).toBe('8');
+  });
+
+  describe('the CLI', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spendcap-cli-'));
+    const cli = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const file = (name: string, lines: unknown[]) => {
+      const path = join(dir, name);
+      writeFileSync(
+        path,
+        lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n',
+      );
+      return path;
+    };
+
+    it('spendcap publish stores the profiles and events, each in its shard, and says how many', async () => {
+      const events = file('ok.ndjson', [usage('p1', 's1', 10), usage('p2', 's2', 10), usage('p3', 's1', 10)]);
+      const profiles = file('profiles.ndjson', [profile('s1'), profile('s2')]);
+      const r = cli(
+        'publish',
+        events,
+        '--profiles',
+        profiles,
+        '--redis',
+        redis.url,
+        '--shards',
+        '4',
+        '--prefix',
+        'cli',
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(r.stdout) as { profiles: number; events: number; perShard: number[] };
+      expect(summary.profiles).toBe(2);
+      expect(summary.events).toBe(3);
+      expect(summary.perShard[shardOf('s1', 4)]).toBeGreaterThanOrEqual(2);
+      expect(await client.xlen(shardKeys('cli', shardOf('s1', 4)).events)).toBe(
+        summary.perShard[shardOf('s1', 4)],
+      );
+    });
+
+    it('spendcap publish refuses a line that is not JSON, or an event without a subscriber, naming file:line, and writes nothing', async () => {
+      const broken = file('broken.ndjson', [usage('b1', 's1', 10), '{"type": "usage",']);
+      let r = cli('publish', broken, '--redis', redis.url, '--shards', '4', '--prefix', 'clibad');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/broken\.ndjson:2:\d+: invalid JSON/);
+      const anonymous = file('anonymous.ndjson', [usage('b1', 's1', 10), { type: 'tick', id: 't1' }]);
+      r = cli('publish', anonymous, '--redis', redis.url, '--shards', '4', '--prefix', 'clibad');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/anonymous\.ndjson:2: \$\[1\]\.subscriberId: expected the subscriber id/);
+      expect(await client.keys('clibad:*')).toEqual([]);
+    });
+
+    it('spendcap worker and publish say clearly when the server cannot be reached or the URL is not one', () => {
+      let r = cli('worker', '--redis', 'localhost:6379', '--policy', policyFile, '--shards', '4');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--redis: expected a URL such as redis:\/\/127\.0\.0\.1:6379/);
+      r = cli(
+        'publish',
+        file('one.ndjson', [usage('x', 's1', 1)]),
+        '--redis',
+        'redis://127.0.0.1:1',
+        '--shards',
+        '4',
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/cannot connect to redis:\/\/127\.0\.0\.1:1/);
+      r = cli('worker', '--redis', redis.url, '--policy', policyFile, '--shards', '0');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--shards must be a whole number of 1 or more/);
+    });
   });
 });

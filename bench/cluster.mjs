@@ -50,6 +50,8 @@ const batch = option('batch', 1000);
 const leaseMs = option('lease-ms', 1000);
 const seed = option('seed', 20261010);
 const kill = !process.argv.includes('--no-kill');
+// A supervisor restarts a killed worker; --no-replace leaves its shards to the survivors.
+const replace = !process.argv.includes('--no-replace');
 const policyFile = 'rules/graduated-postpaid.json';
 
 if (!haveRedisServer()) {
@@ -103,9 +105,10 @@ try {
       await victim.exited;
       killed++;
       killedAt = (performance.now() - start) / 1000;
-      running.push(
-        spawnWorker({ url: redis.url, policyFile, shards, consumer: `w${workers + 1}`, leaseMs, batch }),
-      );
+      if (replace)
+        running.push(
+          spawnWorker({ url: redis.url, policyFile, shards, consumer: `w${workers + 1}`, leaseMs, batch }),
+        );
     },
   });
   const seconds = (performance.now() - start) / 1000;

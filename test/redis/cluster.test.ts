@@ -61,9 +61,22 @@ describe.skipIf(!available)('spendcap workers on a real redis-server', () => {
     return client;
   }
 
-  async function check(client: Redis) {
+  /**
+   * What the workers wrote is what one in-process run gives: the same action ids, each once, every
+   * final state, and a report for each rejected, late or duplicate event.
+   */
+  async function expectOneRun(client: Redis): Promise<void> {
     const written = await collect(client, SHARDS, Object.keys(reference.states), shardOf);
-    return compare(reference, written);
+    const c = compare(reference, written);
+    expect(c.expectedActions).toBeGreaterThan(10_000);
+    expect({ lost: c.lost, duplicated: c.duplicated, unexpected: c.unexpected }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      unexpected: 0,
+    });
+    expect(c.writtenActions).toBe(c.expectedActions);
+    expect(c.statesDiffering, `first differing: ${c.firstDifferent.join(', ')}`).toBe(0);
+    expect(c.writtenReports).toBe(c.expectedReports);
   }
 
   it('3 worker processes over 8 shards, one SIGKILLed mid-run: another takes over its pending entries; every final state and action id equals one in-process engine.run', async () => {
@@ -96,16 +109,7 @@ describe.skipIf(!available)('spendcap workers on a real redis-server', () => {
       expect(await pendingOf(client, SHARDS, 'w1')).toBe(0);
       const claimed = stats.reduce((sum, s) => sum + (s?.claimed ?? 0), 0);
       expect(claimed).toBeGreaterThanOrEqual(killedWith);
-      const c = await check(client);
-      expect(c.expectedActions).toBeGreaterThan(10_000);
-      expect({ lost: c.lost, duplicated: c.duplicated, unexpected: c.unexpected }).toEqual({
-        lost: 0,
-        duplicated: 0,
-        unexpected: 0,
-      });
-      expect(c.writtenActions).toBe(c.expectedActions);
-      expect(c.statesDiffering, `first differing: ${c.firstDifferent.join(', ')}`).toBe(0);
-      expect(c.writtenReports).toBe(c.expectedReports);
+      await expectOneRun(client);
       client.disconnect();
     } finally {
       for (const w of workers) w.child.kill('SIGKILL');
@@ -136,15 +140,7 @@ describe.skipIf(!available)('spendcap workers on a real redis-server', () => {
       await Promise.all(workers.map((w) => w.kill('SIGTERM')));
       // Both saw the server go away, and came back to finish.
       for (const w of workers) expect(w.stats()?.errors, w.consumer).toBeGreaterThan(0);
-      const c = await check(client);
-      expect({ lost: c.lost, duplicated: c.duplicated, unexpected: c.unexpected }).toEqual({
-        lost: 0,
-        duplicated: 0,
-        unexpected: 0,
-      });
-      expect(c.writtenActions).toBe(c.expectedActions);
-      expect(c.statesDiffering, `first differing: ${c.firstDifferent.join(', ')}`).toBe(0);
-      expect(c.writtenReports).toBe(c.expectedReports);
+      await expectOneRun(client);
       client.disconnect();
     } finally {
       for (const w of workers) w.child.kill('SIGKILL');
@@ -181,11 +177,8 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     cost: { amount: cost, currency: 'PLN' },
   });
 
-  async function drain(
-    prefix: string,
-    shards: number,
-  ): Promise<ReturnType<ReturnType<typeof createWorker>['stats']>> {
-    const worker = createWorker({
+  const soloWorker = (prefix: string, shards: number) =>
+    createWorker({
       client,
       policy,
       shards,
@@ -195,6 +188,12 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       leaseMs: 1000,
       pollMs: 5,
     });
+
+  async function drain(
+    prefix: string,
+    shards: number,
+  ): Promise<ReturnType<ReturnType<typeof createWorker>['stats']>> {
+    const worker = soloWorker(prefix, shards);
     const running = worker.start();
     await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
     await worker.stop();
@@ -257,16 +256,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     const shards = 1;
     const key = shardKeys(prefix, 0).state('s1');
     await publishProfiles(client, [profile('s1')], { shards, prefix });
-    const worker = createWorker({
-      client,
-      policy,
-      shards,
-      group: 'spendcap',
-      consumer: 'solo',
-      prefix,
-      leaseMs: 1000,
-      pollMs: 5,
-    });
+    const worker = soloWorker(prefix, shards);
     const running = worker.start();
     try {
       await publishEvents(client, [usage('c1', 's1', 100)], { shards, prefix });

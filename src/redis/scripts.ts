@@ -81,6 +81,29 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {'ok'}
 `);
 
+/**
+ * Reads a batch of the shard (KEYS[2]) for consumer ARGV[3] of group ARGV[2], only while ARGV[1] holds
+ * the lease (KEYS[1]): ARGV[4] entries after ARGV[5] ('0': the consumer's pending entries; '>': new
+ * ones). Returns XREADGROUP's reply, or 'lost'. Reads are fenced like commits: a worker that lost its
+ * lease without knowing must not move entries into its own pending list, where the new owner, which
+ * took over the pending entries once, would never see them.
+ */
+export const READ = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lost' end
+return redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], ARGV[5])
+`);
+
+/**
+ * Takes over pending entries of the shard (KEYS[2]) for consumer ARGV[3] of group ARGV[2], from
+ * cursor ARGV[4], ARGV[5] at a time, only while ARGV[1] holds the lease (KEYS[1]). Returns XAUTOCLAIM's
+ * reply (cursor, ids, deleted ids), or 'lost'. Any idle time will do: the lease says the previous
+ * owner is gone or has given the shard up, and its commits are refused.
+ */
+export const CLAIM = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lost' end
+return redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[3], 0, ARGV[4], 'COUNT', ARGV[5], 'JUSTID')
+`);
+
 /** Extends the lease (KEYS[1]) when ARGV[1] holds it, for ARGV[2] ms. Returns 1, or 0 when lost. */
 export const RENEW = script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end

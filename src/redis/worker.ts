@@ -12,7 +12,7 @@ import type { Policy } from '../policy/types.js';
 import type { SubscriberProfile } from '../schema/profile.js';
 import type { SubscriberState } from '../schema/state.js';
 import { checkInteger, MAX_SHARDS, shardKeys, shardOf, workersKey, type ShardKeys } from './keys.js';
-import { COMMIT, HEARTBEAT, RELEASE, RENEW, runScript } from './scripts.js';
+import { CLAIM, COMMIT, HEARTBEAT, READ, RELEASE, RENEW, runScript } from './scripts.js';
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
@@ -230,16 +230,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const live = Number(await guard(runScript(redis, HEARTBEAT, [registry], [consumer, leaseMs])));
     for (const h of [...held.values()]) {
       const kept = Number(await guard(runScript(redis, RENEW, [h.keys.lease], [token, leaseMs])));
-      if (kept !== 1) {
-        held.delete(h.shard);
-        counts.leasesLost++;
-        fail(
-          new SpendcapError(
-            'lease_lost',
-            `shard ${h.shard}: the lease ran out and another worker may own it`,
-          ),
-        );
-      }
+      if (kept !== 1) lose(h, 'the lease ran out and another worker may own it');
     }
     const share = Math.ceil(shards / Math.max(1, live));
     const start = shardOf(consumer, shards);
@@ -265,8 +256,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     let cursor = '0-0';
     do {
       const reply = (await guard(
-        redis.xautoclaim(h.keys.events, group, consumer, 0, cursor, 'COUNT', 1000, 'JUSTID'),
-      )) as [string, string[], string[]?];
+        runScript(redis, CLAIM, [h.keys.lease, h.keys.events], [token, group, consumer, cursor, 1000]),
+      )) as [string, string[], string[]?] | 'lost';
+      if (reply === 'lost') {
+        lose(h, 'the lease ran out before its pending entries were taken over');
+        return;
+      }
       cursor = reply[0];
       counts.claimed += reply[1].length;
       const deleted = reply[2] ?? [];
@@ -315,18 +310,26 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   /** Reads the shard's next batch: its pending entries while recovering, else new ones. */
   async function read(redis: Redis, h: Held): Promise<Entry[]> {
     const reply = (await guard(
-      redis.xreadgroup(
-        'GROUP',
-        group,
-        consumer,
-        'COUNT',
-        batchSize,
-        'STREAMS',
-        h.keys.events,
-        h.recovering ? '0' : '>',
+      runScript(
+        redis,
+        READ,
+        [h.keys.lease, h.keys.events],
+        [token, group, consumer, batchSize, h.recovering ? '0' : '>'],
       ),
-    )) as [string, Entry[]][] | null;
+    )) as [string, Entry[]][] | null | 'lost';
+    if (reply === 'lost') {
+      lose(h, 'the lease ran out; another worker may own the shard');
+      return [];
+    }
     return reply?.[0]?.[1] ?? [];
+  }
+
+  /** Forgets a shard whose lease this worker no longer holds. */
+  function lose(h: Held, why: string): void {
+    if (held.get(h.shard) === h) held.delete(h.shard);
+    h.generation++;
+    counts.leasesLost++;
+    fail(new SpendcapError('lease_lost', `shard ${h.shard}: ${why}`));
   }
 
   /**
@@ -535,16 +538,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     reports: number,
   ): void {
     if (reply[0] === 'lost') {
-      if (held.get(h.shard) === h) held.delete(h.shard);
-      h.generation++;
-      held.delete(h.shard);
-      counts.leasesLost++;
-      fail(
-        new SpendcapError(
-          'lease_lost',
-          `shard ${h.shard}: another worker took it over; the batch was not committed`,
-        ),
-      );
+      lose(h, 'another worker took it over; the batch was not committed');
       return;
     }
     if (reply[0] === 'conflict') {
@@ -642,6 +636,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           }
           if (!mayPrefetch(h)) await inflight.get(h.shard);
           if (h.claim) await claimPending(redis, h);
+          if (held.get(h.shard) !== h) continue; // lost while taking over
           current = send(h);
         }
         const h = current.h;

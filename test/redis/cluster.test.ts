@@ -13,6 +13,7 @@ import {
   shardKeys,
   shardOf,
 } from 'spendcap/redis';
+import { CLAIM, COMMIT, READ, runScript } from '../../src/redis/scripts';
 import { generateW1 } from '../../bench/workload.mjs';
 import {
   CLI,
@@ -109,6 +110,42 @@ describe.skipIf(!available)('spendcap workers on a real redis-server', () => {
       expect(await pendingOf(client, SHARDS, 'w1')).toBe(0);
       const claimed = stats.reduce((sum, s) => sum + (s?.claimed ?? 0), 0);
       expect(claimed).toBeGreaterThanOrEqual(killedWith);
+      await expectOneRun(client);
+      client.disconnect();
+    } finally {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await redis.stop();
+    }
+  }, 240_000);
+
+  it('a worker stalled past its lease (SIGSTOP) and resumed: its shards move to the other, its late commits are refused, nothing is lost or repeated', async () => {
+    const redis: Harness = await startRedis();
+    const workers: ReturnType<typeof spawnWorker>[] = [];
+    try {
+      const client = await publishAll(redis.url);
+      for (const consumer of ['w1', 'w2'])
+        workers.push(
+          spawnWorker({ url: redis.url, policyFile, shards: SHARDS, consumer, leaseMs: 1000, batch: 500 }),
+        );
+      let stalled = false;
+      await waitUntilDone(client, {
+        shards: SHARDS,
+        timeoutMs: 180_000,
+        onTick: async (done: number) => {
+          if (stalled || done < 30_000) return;
+          // Stopped while it holds entries it has read, for well over its lease.
+          if ((await pendingOf(client, SHARDS, 'w1')) === 0) return;
+          stalled = true;
+          workers[0]!.child.kill('SIGSTOP');
+          await new Promise((resolve) => setTimeout(resolve, 3000));
+          workers[0]!.child.kill('SIGCONT');
+        },
+      });
+      expect(stalled).toBe(true);
+      await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+      // The stalled worker found its leases gone (at its next commit, read or renewal).
+      expect(workers[0]!.stats()?.leasesLost).toBeGreaterThan(0);
+      expect(workers[1]!.stats()?.claimed).toBeGreaterThan(0);
       await expectOneRun(client);
       client.disconnect();
     } finally {
@@ -249,6 +286,67 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       [0, 1].map((s) => client.xpending(shardKeys(prefix, s).events, 'spendcap')),
     );
     expect(pending.map((p) => p[0])).toEqual([0, 0]);
+  });
+
+  it('the lease fences reads, take-overs and commits: with a token that does not hold it, nothing moves', async () => {
+    const prefix = 'fence';
+    const k = shardKeys(prefix, 0);
+    await client.xgroup('CREATE', k.events, 'spendcap', '0', 'MKSTREAM');
+    await client.xadd(k.events, '*', 'e', JSON.stringify(usage('f1', 's1', 1)));
+    await client.set(k.lease, 'owner-token', 'PX', 60_000);
+    const pending = async () => (await client.xpending(k.events, 'spendcap'))[0];
+    // A worker whose lease was taken: its read, its take-over and its commit are refused.
+    expect(
+      await runScript(client, READ, [k.lease, k.events], ['old-token', 'spendcap', 'zombie', 10, '>']),
+    ).toBe('lost');
+    expect(await pending()).toBe(0);
+    // The owner reads the entry; the zombie cannot take it over from it.
+    const read = (await runScript(
+      client,
+      READ,
+      [k.lease, k.events],
+      ['owner-token', 'spendcap', 'owner', 10, '>'],
+    )) as [string, [string, string[]][]][];
+    const entry = read[0]![1][0]![0];
+    expect(
+      await runScript(client, CLAIM, [k.lease, k.events], ['old-token', 'spendcap', 'zombie', '0-0', 10]),
+    ).toBe('lost');
+    const consumers = await client.xpending(k.events, 'spendcap');
+    expect(consumers[3]).toEqual([['owner', '1']]);
+    // ... nor commit: no state, no action, no acknowledgement.
+    const commit = await runScript(
+      client,
+      COMMIT,
+      [k.lease, k.events, k.actions, k.reports, k.state('s1')],
+      ['old-token', 'spendcap', 1000, 1, 1, 1, 0, '0', '{"x":1}', entry, 'act_1', 's1', 'f1', 'notify', '{}'],
+    );
+    expect(commit).toEqual(['lost']);
+    expect(await client.exists(k.state('s1'), k.actions)).toBe(0);
+    expect(await pending()).toBe(1);
+    // The owner's commit goes through, exactly once: the same commit again finds the version moved.
+    const args = [
+      'owner-token',
+      'spendcap',
+      1000,
+      1,
+      1,
+      1,
+      0,
+      '0',
+      '{"x":1}',
+      entry,
+      'act_1',
+      's1',
+      'f1',
+      'notify',
+      '{}',
+    ];
+    const keys = [k.lease, k.events, k.actions, k.reports, k.state('s1')];
+    expect(await runScript(client, COMMIT, keys, args)).toEqual(['ok']);
+    expect(await runScript(client, COMMIT, keys, args)).toEqual(['conflict', '1']);
+    expect(await client.xlen(k.actions)).toBe(1);
+    expect(await client.hget(k.state('s1'), 'v')).toBe('1');
+    expect(await pending()).toBe(0);
   });
 
   it('a state changed under the worker is not overwritten: the commit is refused, and the batch decided again from the stored state', async () => {

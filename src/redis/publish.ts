@@ -22,16 +22,23 @@ export interface PublishResult {
   readonly perShard: readonly number[];
 }
 
-/** A publish that failed part way: `published` records (the first ones, in order) were written. */
+/**
+ * A publish that failed part way: the first `published` records, in order, were written; of the
+ * round trip that failed, `alsoWritten` later records were written too (a retry from `published`
+ * would repeat them: the engine takes a repeated event as a duplicate, but it would land after its
+ * subscriber's later events).
+ */
 export class PublishError extends SpendcapError {
   readonly published: number;
-  constructor(published: number, total: number, cause: unknown) {
+  readonly alsoWritten: number;
+  constructor(published: number, total: number, cause: unknown, alsoWritten = 0) {
     super(
       'publish_failed',
-      `publishing stopped after ${published} of ${total} record(s): ${cause instanceof Error ? cause.message : String(cause)}`,
+      `publishing stopped after ${published} of ${total} record(s)${alsoWritten > 0 ? ` (and ${alsoWritten} later record(s) of the same round trip were written)` : ''}: ${cause instanceof Error ? cause.message : String(cause)}`,
     );
     this.name = 'PublishError';
     this.published = published;
+    this.alsoWritten = alsoWritten;
   }
 }
 
@@ -69,7 +76,10 @@ async function write(
     }
     for (let i = 0; i < part.length; i++) {
       const failed = results?.[i]?.[0] ?? (results === null ? new Error('no reply') : null);
-      if (failed) throw new PublishError(published, items.length, failed);
+      if (failed) {
+        const later = results === null ? 0 : results.slice(i + 1).filter(([error]) => !error).length;
+        throw new PublishError(published, items.length, failed, later);
+      }
       published++;
       perShard[part[i]!.shard]!++;
     }

@@ -55,7 +55,8 @@ if #conflicts > 1 then return conflicts end
 for i = 1, nStates do
   local s = ARGV[a + 2 * (i - 1) + 1]
   if s ~= '' then
-    redis.call('HSET', KEYS[4 + i], 'v', tostring(tonumber(ARGV[a + 2 * (i - 1)]) + 1), 's', s)
+    -- '%.0f': every integer up to 2^53 in full (tostring would write 1e+14).
+    redis.call('HSET', KEYS[4 + i], 'v', string.format('%.0f', tonumber(ARGV[a + 2 * (i - 1)]) + 1), 's', s)
   end
 end
 a = a + 2 * nStates

@@ -190,7 +190,18 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   // reconnection without settling their promises; each command races this so that the loop sees the
   // loss, and reads what is pending again, instead of waiting for ever.
   let closed = closedSignal();
-  const guard = <T>(command: Promise<T>): Promise<T> => Promise.race([command, closed.promise]);
+  // A connection that neither answers nor closes (a black-holed host: TCP keep-alive would take the
+  // OS's two hours) is closed by the worker after this long without a reply, which rejects every
+  // command in flight through the same signal. The timer is unref'd: it never keeps a process alive.
+  const watchdogMs = Math.max(30_000, 3 * leaseMs);
+  const guard = <T>(command: Promise<T>): Promise<T> => {
+    const signal = closed;
+    const timer = setTimeout(() => {
+      if (closed === signal) connection?.disconnect(true);
+    }, watchdogMs);
+    timer.unref();
+    return Promise.race([command, signal.promise]).finally(() => clearTimeout(timer));
+  };
 
   const fail = (error: unknown): void => {
     counts.errors++;
@@ -558,8 +569,10 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     }
     for (const id of read) {
       const state = states[id];
-      if (state === undefined) continue;
-      const version = written.has(id) ? String(Number(versions.get(id)) + 1) : versions.get(id)!;
+      // Only what was written is remembered: a stored state the engine refused (unreadable, or of
+      // another policy) is left as it is and read again next time.
+      if (state === undefined || !written.has(id)) continue;
+      const version = String(Number(versions.get(id)) + 1);
       h.cache.delete(id);
       h.cache.set(id, { state, version });
     }
@@ -671,9 +684,11 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       } catch (error) {
         // A lost connection or a failed command: each batch sent was committed whole or not at all.
         // Wait for every answer, forget what is in memory and read each shard's pending entries again.
+        await Promise.allSettled([...inflight.values(), prefetch?.entries]);
         broken.set = false;
         broken.error = undefined;
-        await Promise.allSettled([...inflight.values(), prefetch?.entries]);
+        // A consumer group deleted by hand is created again (reading from the start).
+        if (error instanceof Error && error.message.includes('NOGROUP')) ready = false;
         inflight.clear();
         prefetch = null;
         fail(error);

@@ -347,6 +347,13 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     expect(await client.xlen(k.actions)).toBe(1);
     expect(await client.hget(k.state('s1'), 'v')).toBe('1');
     expect(await pending()).toBe(0);
+    // Versions count on in full, past where Lua's tostring would switch to 1e+14.
+    await client.hset(k.state('s2'), 'v', '99999999999999', 's', '{}');
+    const big = ['owner-token', 'spendcap', 1000, 1, 0, 0, 0, '99999999999999', '{"y":2}'];
+    expect(
+      await runScript(client, COMMIT, [k.lease, k.events, k.actions, k.reports, k.state('s2')], big),
+    ).toEqual(['ok']);
+    expect(await client.hget(k.state('s2'), 'v')).toBe('100000000000000');
   });
 
   it('a state changed under the worker is not overwritten: the commit is refused, and the batch decided again from the stored state', async () => {

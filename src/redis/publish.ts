@@ -27,6 +27,10 @@ export interface PublishResult {
  * round trip that failed, `alsoWritten` later records were written too (a retry from `published`
  * would repeat them: the engine takes a repeated event as a duplicate, but it would land after its
  * subscriber's later events).
+ *
+ * @example
+ * try { await publishEvents(redis, events, { shards: 8 }); }
+ * catch (e) { if (e instanceof PublishError) resumeFrom(e.published); }
  */
 export class PublishError extends SpendcapError {
   readonly published: number;

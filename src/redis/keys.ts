@@ -69,6 +69,15 @@ export function shardKeys(prefix: string, shard: number): ShardKeys {
 }
 
 /**
+ * The key prefix of an options object: its `prefix`, or `spendcap` when it has none (or an empty one).
+ *
+ * @example
+ * prefixOf({}); // 'spendcap'
+ */
+export const prefixOf = (options: { readonly prefix?: string | undefined }): string =>
+  typeof options.prefix === 'string' && options.prefix !== '' ? options.prefix : 'spendcap';
+
+/**
  * The sorted set of live workers (consumer name, scored by when its heartbeat runs out).
  *
  * @example

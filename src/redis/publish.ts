@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { InputError, SpendcapError, type Issue } from '../errors.js';
 import { SubscriberProfileSchema, type SubscriberProfile } from '../schema/profile.js';
 import { collectKeys, issuesFromZod, type IssueContext } from '../schema/zod-issues.js';
-import { checkInteger, MAX_SHARDS, shardKeys, shardOf } from './keys.js';
+import { checkInteger, MAX_SHARDS, prefixOf, shardKeys, shardOf } from './keys.js';
 
 /** Options of `publishEvents` and `publishProfiles`. */
 export interface PublishOptions {
@@ -51,7 +51,7 @@ const PROFILE_CONTEXT: IssueContext = { knownKeys: collectKeys(SubscriberProfile
 function optionsOf(options: PublishOptions): { shards: number; prefix: string; chunk: number } {
   return {
     shards: checkInteger(options?.shards, 'shards', 1, MAX_SHARDS),
-    prefix: typeof options.prefix === 'string' && options.prefix !== '' ? options.prefix : 'spendcap',
+    prefix: prefixOf(options),
     chunk: checkInteger(options.chunk ?? 1000, 'chunk', 1, 100_000),
   };
 }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { checkInteger, MAX_SHARDS, shardKeys } from './keys.js';
+import { checkInteger, MAX_SHARDS, prefixOf, shardKeys } from './keys.js';
 
 /** Where one shard's consumer group stands. */
 export interface ShardProgress {
@@ -21,9 +21,6 @@ export interface StreamOptions {
   readonly prefix?: string;
   readonly group?: string;
 }
-
-const prefixOf = (options: StreamOptions): string =>
-  typeof options.prefix === 'string' && options.prefix !== '' ? options.prefix : 'spendcap';
 
 /**
  * How far the workers are, per shard: every event is decided when each shard's `lag` and `pending`
@@ -63,9 +60,10 @@ export async function progress(client: Redis, options: StreamOptions): Promise<S
   return out;
 }
 
-function fieldsOf(flat: unknown[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1];
+/** A reply of alternating names and values (`XINFO`, a stream entry's fields) as a record. */
+function fieldsOf<T>(flat: readonly T[]): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[String(flat[i])] = flat[i + 1]!;
   return out;
 }
 
@@ -98,11 +96,7 @@ export async function* readStreams(
     let start = '-';
     for (;;) {
       const page = (await client.xrange(key, start, '+', 'COUNT', 1000)) as [string, string[]][];
-      for (const [entry, flat] of page) {
-        const fields: Record<string, string> = {};
-        for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-        yield { shard, entry, fields };
-      }
+      for (const [entry, flat] of page) yield { shard, entry, fields: fieldsOf(flat) };
       if (page.length < 1000) break;
       start = `(${page[page.length - 1]![0]}`;
     }

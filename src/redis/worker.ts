@@ -11,7 +11,15 @@ import { SpendcapError, type Issue } from '../errors.js';
 import type { Policy } from '../policy/types.js';
 import type { SubscriberProfile } from '../schema/profile.js';
 import type { SubscriberState } from '../schema/state.js';
-import { checkInteger, MAX_SHARDS, shardKeys, shardOf, workersKey, type ShardKeys } from './keys.js';
+import {
+  checkInteger,
+  MAX_SHARDS,
+  prefixOf,
+  shardKeys,
+  shardOf,
+  workersKey,
+  type ShardKeys,
+} from './keys.js';
 import { CLAIM, COMMIT, HEARTBEAT, READ, RELEASE, RENEW, runScript } from './scripts.js';
 
 /** Options of `createWorker`. */
@@ -162,7 +170,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   if (options.client === null || typeof options.client?.duplicate !== 'function')
     throw new SpendcapError('invalid_option', 'client: expected an ioredis client');
   const { group, consumer } = options;
-  const prefix = typeof options.prefix === 'string' && options.prefix !== '' ? options.prefix : 'spendcap';
+  const prefix = prefixOf(options);
   const engine = createEngine(options.policy, options.engine) as ReturnType<typeof createEngine> &
     AdoptingRun;
   const onError = options.onError ?? (() => undefined);

@@ -42,15 +42,19 @@ function readDocument(file: string, what: string): string {
   return text;
 }
 
-function readJson(file: string): unknown {
-  const text = readDocument(file, 'policy, scenario or state');
-  const source = parseJsonSource(text);
+/** A JSON document, parsed with its positions; its first syntax error as file:line:column. */
+function readJsonSource(file: string, what: string): JsonSource {
+  const source = parseJsonSource(readDocument(file, what));
   const first = source.errors[0];
   if (first !== undefined)
     throw new InputFailure(
       `${file}:${first.position.line}:${first.position.column}: invalid JSON: ${first.message}`,
     );
-  return source.value;
+  return source;
+}
+
+function readJson(file: string): unknown {
+  return readJsonSource(file, 'policy, scenario or state').value;
 }
 
 const KEY_CODES = new Set(['unknown_key', 'forbidden_key']);
@@ -67,13 +71,7 @@ function formatIssue(file: string, issue: Issue, source: JsonSource): string {
 
 /** A policy file, loaded; its issues as file:line:column when it does not load. */
 function loadPolicyFile(file: string): Policy {
-  const text = readDocument(file, 'policy');
-  const source = parseJsonSource(text);
-  const first = source.errors[0];
-  if (first !== undefined)
-    throw new InputFailure(
-      `${file}:${first.position.line}:${first.position.column}: invalid JSON: ${first.message}`,
-    );
+  const source = readJsonSource(file, 'policy');
   const checked = checkPolicy(source.value);
   if (checked.policy === undefined)
     throw new InputFailure(
@@ -185,13 +183,7 @@ async function testCommand(
 
 function explainCommand(policyFile: string, stateFile: string, options: { json?: boolean }): number {
   const engine = createEngine(loadPolicy(readJson(policyFile)));
-  const text = readDocument(stateFile, 'state');
-  const source = parseJsonSource(text);
-  const first = source.errors[0];
-  if (first !== undefined)
-    throw new InputFailure(
-      `${stateFile}:${first.position.line}:${first.position.column}: invalid JSON: ${first.message}`,
-    );
+  const source = readJsonSource(stateFile, 'state');
   let explanation;
   try {
     // The engine checks a stored state whole (version, policy, shape) and says what is wrong where.

@@ -28,6 +28,9 @@ export async function runScript(
   }
 }
 
+/** The fields of a report stream entry, in the order the commit script takes their values. */
+export const REPORT_FIELDS = ['entry', 'eventId', 'subscriberId', 'outcome', 'issues'] as const;
+
 /**
  * The commit of one batch of a shard, atomic: it checks that the caller still holds the shard's lease
  * and that every state it read is at the version it read, and only then writes the new states (each at

@@ -20,7 +20,7 @@ import {
   workersKey,
   type ShardKeys,
 } from './keys.js';
-import { CLAIM, COMMIT, HEARTBEAT, READ, RELEASE, RENEW, runScript } from './scripts.js';
+import { CLAIM, COMMIT, HEARTBEAT, READ, RELEASE, RENEW, REPORT_FIELDS, runScript } from './scripts.js';
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
@@ -128,6 +128,20 @@ interface Held {
 }
 
 type Entry = [id: string, fields: string[] | null];
+
+/** What a commit sent carries, for handling its reply. */
+interface Sent {
+  /** The subscribers whose states were read (and whose versions the commit checks). */
+  readonly read: readonly string[];
+  readonly states: Readonly<Record<string, SubscriberState>>;
+  /** The version of each state as read. */
+  readonly versions: ReadonlyMap<string, string>;
+  /** The subscribers whose new state the commit writes. */
+  readonly written: ReadonlySet<string>;
+  readonly acks: number;
+  readonly actions: number;
+  readonly reports: number;
+}
 
 /** A promise rejected by `close()`, never unhandled. */
 function closedSignal(): { promise: Promise<never>; close: () => void } {
@@ -296,35 +310,38 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     h.claim = false;
   }
 
-  function lostEntry(h: Held, entry: string): Report {
+  /** The report of an entry rejected before the engine saw it. */
+  function rejection(
+    h: Held,
+    entry: string,
+    code: Issue['code'],
+    message: string,
+    event: { eventId?: string; subscriberId?: string } = {},
+  ): Report {
     return {
       entry,
-      eventId: '',
-      subscriberId: '',
+      eventId: event.eventId ?? '',
+      subscriberId: event.subscriberId ?? '',
       outcome: 'rejected',
-      issues: [
-        {
-          code: 'missing_key',
-          path: `${h.keys.events} ${entry}`,
-          message: 'the entry was deleted from the stream before it was decided',
-          severity: 'error',
-        },
-      ],
+      issues: [{ code, path: `${h.keys.events} ${entry}`, message, severity: 'error' }],
     };
   }
 
-  const reportFields = (r: Report): string[] => [
-    'entry',
+  const lostEntry = (h: Held, entry: string): Report =>
+    rejection(h, entry, 'missing_key', 'the entry was deleted from the stream before it was decided');
+
+  /** A report's values, in the order of REPORT_FIELDS (the commit script's and the stream's). */
+  const reportValues = (r: Report): string[] => [
     r.entry,
-    'eventId',
     r.eventId,
-    'subscriberId',
     r.subscriberId,
-    'outcome',
     r.outcome,
-    'issues',
     JSON.stringify(r.issues),
   ];
+
+  /** A report as the field-value list of XADD. */
+  const reportFields = (r: Report): string[] =>
+    reportValues(r).flatMap((value, i) => [REPORT_FIELDS[i]!, value]);
 
   /** Reads the shard's next batch: its pending entries while recovering, else new ones. */
   async function read(redis: Redis, h: Held): Promise<Entry[]> {
@@ -378,44 +395,30 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         if (at < 0 || at % 2 !== 0) throw new Error("no field 'e'");
         event = JSON.parse(fields[at + 1]!);
       } catch (error) {
-        reports.push({
-          entry,
-          eventId: '',
-          subscriberId: '',
-          outcome: 'rejected',
-          issues: [
-            {
-              code: 'invalid_format',
-              path: `${h.keys.events} ${entry}`,
-              message: `expected field 'e' with an event's JSON: ${error instanceof Error ? error.message : String(error)}`,
-              severity: 'error',
-            },
-          ],
-        });
+        const why = error instanceof Error ? error.message : String(error);
+        reports.push(
+          rejection(h, entry, 'invalid_format', `expected field 'e' with an event's JSON: ${why}`),
+        );
         continue;
       }
       const subscriberId =
         event !== null && typeof event === 'object'
           ? (event as Record<string, unknown>)['subscriberId']
           : undefined;
-      if (typeof subscriberId === 'string') {
+      // Each subscriber's shard is checked once a batch, at its first event.
+      if (typeof subscriberId === 'string' && !subscribers.has(subscriberId)) {
         const home = shardOf(subscriberId, shards);
         if (home !== h.shard) {
           // Deciding it here would give the subscriber a second state in another shard.
-          reports.push({
-            entry,
-            eventId: String((event as Record<string, unknown>)['id'] ?? ''),
-            subscriberId,
-            outcome: 'rejected',
-            issues: [
-              {
-                code: 'subscriber_mismatch',
-                path: `${h.keys.events} ${entry}`,
-                message: `subscriber '${subscriberId}' belongs to shard ${home} of ${shards}, not ${h.shard}: the producer must shard with shardOf()`,
-                severity: 'error',
-              },
-            ],
-          });
+          reports.push(
+            rejection(
+              h,
+              entry,
+              'subscriber_mismatch',
+              `subscriber '${subscriberId}' belongs to shard ${home} of ${shards}, not ${h.shard}: the producer must shard with shardOf()`,
+              { eventId: String((event as Record<string, unknown>)['id'] ?? ''), subscriberId },
+            ),
+          );
           continue;
         }
         subscribers.add(subscriberId);
@@ -512,13 +515,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           issues: d.issues ?? [],
         });
     });
-    const reportArgs = reports.flatMap((r) => [
-      r.entry,
-      r.eventId,
-      r.subscriberId,
-      r.outcome,
-      JSON.stringify(r.issues),
-    ]);
+    const reportArgs = reports.flatMap(reportValues);
     const sent = guard(
       runScript(redis, COMMIT, keys, [
         // A Buffer among the arguments has ioredis encode each argument on its own, rather than join
@@ -537,25 +534,21 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         ...reportArgs,
       ]),
     ) as Promise<string[]>;
-    return {
-      commit: sent.then((reply) =>
-        settle(h, reply, read, result.states, versions, written, acks.length, actionCount, reports.length),
-      ),
+    const batch: Sent = {
+      read,
+      states: result.states,
+      versions,
+      written,
+      acks: acks.length,
+      actions: actionCount,
+      reports: reports.length,
     };
+    return { commit: sent.then((reply) => settle(h, reply, batch)) };
   }
 
   /** Handles the reply of a batch's commit. */
-  function settle(
-    h: Held,
-    reply: string[],
-    read: readonly string[],
-    states: Readonly<Record<string, SubscriberState>>,
-    versions: ReadonlyMap<string, string>,
-    written: ReadonlySet<string>,
-    acks: number,
-    actions: number,
-    reports: number,
-  ): void {
+  function settle(h: Held, reply: string[], batch: Sent): void {
+    const { read, states, versions, written } = batch;
     if (reply[0] === 'lost') {
       lose(h, 'another worker took it over; the batch was not committed');
       return;
@@ -585,18 +578,18 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       h.cache.set(id, { state, version });
     }
     while (h.cache.size > cacheSize) h.cache.delete(h.cache.keys().next().value!);
-    counts.events += acks;
+    counts.events += batch.acks;
     counts.batches++;
-    counts.actions += actions;
-    counts.reports += reports;
+    counts.actions += batch.actions;
+    counts.reports += batch.reports;
   }
 
   async function loop(): Promise<void> {
     const redis = options.client.duplicate({
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 1,
-      // No command timeout: its timers outlive dropped commands and keep a stopped process alive. A
-      // connection that stops answering without closing is found by TCP keep-alive (ioredis's default).
+      // No ioredis command timeout: its timers outlive dropped commands and keep a stopped process
+      // alive. A connection that stops answering without closing is closed by `guard`'s watchdog.
     });
     connection = redis;
     redis.on('error', () => undefined); // Reported through the failed commands, once each.

@@ -80,109 +80,104 @@ describe.skipIf(!available)('spendcap workers on a real redis-server', () => {
     expect(c.writtenReports).toBe(c.expectedReports);
   }
 
-  it('3 worker processes over 8 shards, one SIGKILLed mid-run: another takes over its pending entries; every final state and action id equals one in-process engine.run', async () => {
+  interface Run {
+    readonly redis: Harness;
+    readonly client: Redis;
+    readonly workers: readonly ReturnType<typeof spawnWorker>[];
+  }
+
+  /**
+   * Publishes the workload to a fresh redis-server and runs `consumers` as worker processes. When
+   * 30,000 events are committed, `midway` is called on each poll until it returns true (it may wait
+   * for a better moment); then every entry is committed, the workers get SIGTERM, `after` checks what
+   * it needs, and the output must be that of one in-process run.
+   */
+  async function runWorkers(
+    consumers: readonly string[],
+    midway: (run: Run) => Promise<boolean>,
+    after: (run: Run) => Promise<void>,
+  ): Promise<void> {
     const redis: Harness = await startRedis();
     const workers: ReturnType<typeof spawnWorker>[] = [];
     try {
       const client = await publishAll(redis.url);
-      for (const consumer of ['w1', 'w2', 'w3'])
+      for (const consumer of consumers)
         workers.push(
           spawnWorker({ url: redis.url, policyFile, shards: SHARDS, consumer, leaseMs: 1000, batch: 500 }),
         );
-      let killedWith = 0;
+      const run: Run = { redis, client, workers };
+      let acted = false;
       await waitUntilDone(client, {
         shards: SHARDS,
         timeoutMs: 180_000,
         onTick: async (done: number) => {
-          if (killedWith > 0 || done < 30_000) return;
-          // Killed while it holds entries it has read and not committed.
-          const pending = await pendingOf(client, SHARDS, 'w1');
-          if (pending === 0) return;
-          workers[0]!.child.kill('SIGKILL');
-          await workers[0]!.exited;
-          killedWith = await pendingOf(client, SHARDS, 'w1');
+          if (!acted && done >= 30_000) acted = await midway(run);
         },
       });
-      expect(killedWith, 'w1 was killed holding pending entries').toBeGreaterThan(0);
-      await Promise.all(workers.slice(1).map((w) => w.kill('SIGTERM')));
-      const stats = workers.slice(1).map((w) => w.stats());
-      // The dead worker's pending entries were taken over (none is left with it).
-      expect(await pendingOf(client, SHARDS, 'w1')).toBe(0);
-      const claimed = stats.reduce((sum, s) => sum + (s?.claimed ?? 0), 0);
-      expect(claimed).toBeGreaterThanOrEqual(killedWith);
+      expect(acted, 'the mid-run step happened').toBe(true);
+      await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+      await after(run);
       await expectOneRun(client);
       client.disconnect();
     } finally {
       for (const w of workers) w.child.kill('SIGKILL');
       await redis.stop();
     }
+  }
+
+  it('3 worker processes over 8 shards, one SIGKILLed mid-run: another takes over its pending entries; every final state and action id equals one in-process engine.run', async () => {
+    let killedWith = 0;
+    await runWorkers(
+      ['w1', 'w2', 'w3'],
+      async ({ client, workers }) => {
+        // Killed while it holds entries it has read and not committed.
+        if ((await pendingOf(client, SHARDS, 'w1')) === 0) return false;
+        workers[0]!.child.kill('SIGKILL');
+        await workers[0]!.exited;
+        killedWith = await pendingOf(client, SHARDS, 'w1');
+        return true;
+      },
+      async ({ client, workers }) => {
+        expect(killedWith, 'w1 was killed holding pending entries').toBeGreaterThan(0);
+        // The dead worker's pending entries were taken over (none is left with it).
+        expect(await pendingOf(client, SHARDS, 'w1')).toBe(0);
+        const claimed = workers.slice(1).reduce((sum, w) => sum + (w.stats()?.claimed ?? 0), 0);
+        expect(claimed).toBeGreaterThanOrEqual(killedWith);
+      },
+    );
   }, 240_000);
 
   it('a worker stalled past its lease (SIGSTOP) and resumed: its shards move to the other, its late commits are refused, nothing is lost or repeated', async () => {
-    const redis: Harness = await startRedis();
-    const workers: ReturnType<typeof spawnWorker>[] = [];
-    try {
-      const client = await publishAll(redis.url);
-      for (const consumer of ['w1', 'w2'])
-        workers.push(
-          spawnWorker({ url: redis.url, policyFile, shards: SHARDS, consumer, leaseMs: 1000, batch: 500 }),
-        );
-      let stalled = false;
-      await waitUntilDone(client, {
-        shards: SHARDS,
-        timeoutMs: 180_000,
-        onTick: async (done: number) => {
-          if (stalled || done < 30_000) return;
-          // Stopped while it holds entries it has read, for well over its lease.
-          if ((await pendingOf(client, SHARDS, 'w1')) === 0) return;
-          stalled = true;
-          workers[0]!.child.kill('SIGSTOP');
-          await new Promise((resolve) => setTimeout(resolve, 3000));
-          workers[0]!.child.kill('SIGCONT');
-        },
-      });
-      expect(stalled).toBe(true);
-      await Promise.all(workers.map((w) => w.kill('SIGTERM')));
-      // The stalled worker found its leases gone (at its next commit, read or renewal).
-      expect(workers[0]!.stats()?.leasesLost).toBeGreaterThan(0);
-      expect(workers[1]!.stats()?.claimed).toBeGreaterThan(0);
-      await expectOneRun(client);
-      client.disconnect();
-    } finally {
-      for (const w of workers) w.child.kill('SIGKILL');
-      await redis.stop();
-    }
+    await runWorkers(
+      ['w1', 'w2'],
+      async ({ client, workers }) => {
+        // Stopped while it holds entries it has read, for well over its lease.
+        if ((await pendingOf(client, SHARDS, 'w1')) === 0) return false;
+        workers[0]!.child.kill('SIGSTOP');
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        workers[0]!.child.kill('SIGCONT');
+        return true;
+      },
+      async ({ workers }) => {
+        // The stalled worker found its leases gone (at its next commit, read or renewal).
+        expect(workers[0]!.stats()?.leasesLost).toBeGreaterThan(0);
+        expect(workers[1]!.stats()?.claimed).toBeGreaterThan(0);
+      },
+    );
   }, 240_000);
 
   it('redis-server SIGKILLed and restarted mid-run: the workers reconnect and nothing is lost or repeated', async () => {
-    const redis: Harness = await startRedis();
-    const workers: ReturnType<typeof spawnWorker>[] = [];
-    try {
-      const client = await publishAll(redis.url);
-      for (const consumer of ['w1', 'w2'])
-        workers.push(
-          spawnWorker({ url: redis.url, policyFile, shards: SHARDS, consumer, leaseMs: 1000, batch: 500 }),
-        );
-      let restarted = false;
-      await waitUntilDone(client, {
-        shards: SHARDS,
-        timeoutMs: 180_000,
-        onTick: async (done: number) => {
-          if (restarted || done < 30_000) return;
-          restarted = true;
-          await redis.restart();
-        },
-      });
-      expect(restarted).toBe(true);
-      await Promise.all(workers.map((w) => w.kill('SIGTERM')));
-      // Both saw the server go away, and came back to finish.
-      for (const w of workers) expect(w.stats()?.errors, w.consumer).toBeGreaterThan(0);
-      await expectOneRun(client);
-      client.disconnect();
-    } finally {
-      for (const w of workers) w.child.kill('SIGKILL');
-      await redis.stop();
-    }
+    await runWorkers(
+      ['w1', 'w2'],
+      async ({ redis }) => {
+        await redis.restart();
+        return true;
+      },
+      async ({ workers }) => {
+        // Both saw the server go away, and came back to finish.
+        for (const w of workers) expect(w.stats()?.errors, w.consumer).toBeGreaterThan(0);
+      },
+    );
   }, 240_000);
 });
 

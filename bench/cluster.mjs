@@ -14,6 +14,7 @@
 // once), and every final state. The last line is one JSON object.
 //
 // Options: --events N --subscribers N --workers N --shards N --batch N --lease-ms N --seed N --no-kill
+// --no-replace (a misspelt one is refused)
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { createEngine, loadPolicy } from 'spendcap';
@@ -30,6 +31,20 @@ import {
   startRedis,
   waitUntilDone,
 } from '../scripts/redis-harness.mjs';
+
+const NUMERIC = ['events', 'subscribers', 'workers', 'shards', 'batch', 'lease-ms', 'seed'];
+const FLAGS = ['no-kill', 'no-replace'];
+// A misspelt option is an error, never a default silently used.
+for (let i = 2; i < process.argv.length; i++) {
+  const name = process.argv[i].startsWith('--') ? process.argv[i].slice(2) : null;
+  if (name !== null && NUMERIC.includes(name)) i++;
+  else if (name === null || !FLAGS.includes(name)) {
+    console.error(
+      `unknown argument '${process.argv[i]}' (options: ${[...NUMERIC.map((n) => `--${n} N`), ...FLAGS.map((f) => `--${f}`)].join(', ')})`,
+    );
+    process.exit(2);
+  }
+}
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);

@@ -164,5 +164,6 @@ function located(error: unknown, file: string, lines: readonly number[] | null):
     return `${file}${line}: ${i.path}: ${i.message}`;
   });
   if (issues.length > 10) text.push(`(${issues.length - 10} more)`);
-  return new InputFailure(`nothing was published:\n${text.join('\n')}`);
+  // Profiles are stored before the events are checked: "nothing" is of this file only.
+  return new InputFailure(`nothing of ${file} was published:\n${text.join('\n')}`);
 }

@@ -5,7 +5,8 @@
 // directory with `appendfsync always`. The profiles and events are published first; then N worker
 // processes (`spendcap worker`, default 2) start, and when 40 % of the events are committed the first
 // worker is killed with SIGKILL while it holds pending entries, and a replacement is started, as a
-// supervisor would. eventsPerSec counts from the workers' start to the last commit, the kill and the
+// supervisor would: under the same consumer name, so it takes the shards back at once (with
+// --new-name it is a new consumer, which waits for the dead worker's leases to run out). eventsPerSec counts from the workers' start to the last commit, the kill and the
 // lease it leaves behind included.
 //
 // The baseline, measured in the same run: one in-process `engine.run` over the same events with a fresh
@@ -14,7 +15,7 @@
 // once), and every final state. The last line is one JSON object.
 //
 // Options: --events N --subscribers N --workers N --shards N --batch N --lease-ms N --seed N --no-kill
-// --no-replace (a misspelt one is refused)
+// --no-replace --new-name (a misspelt one is refused)
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { createEngine, loadPolicy } from 'spendcap';
@@ -33,7 +34,7 @@ import {
 } from '../scripts/redis-harness.mjs';
 
 const NUMERIC = ['events', 'subscribers', 'workers', 'shards', 'batch', 'lease-ms', 'seed'];
-const FLAGS = ['no-kill', 'no-replace'];
+const FLAGS = ['no-kill', 'no-replace', 'new-name'];
 // A misspelt option is an error, never a default silently used.
 for (let i = 2; i < process.argv.length; i++) {
   const name = process.argv[i].startsWith('--') ? process.argv[i].slice(2) : null;
@@ -67,6 +68,7 @@ const seed = option('seed', 20261010);
 const kill = !process.argv.includes('--no-kill');
 // A supervisor restarts a killed worker; --no-replace leaves its shards to the survivors.
 const replace = !process.argv.includes('--no-replace');
+const newName = process.argv.includes('--new-name');
 const policyFile = 'rules/graduated-postpaid.json';
 
 if (!haveRedisServer()) {
@@ -79,7 +81,8 @@ const policy = loadPolicy(readFileSync(policyFile, 'utf8'));
 console.log(
   `workload: W1 generator, ${events} events of ${subscribers} subscribers (seed ${seed}), ${policyFile}, ` +
     `${shards} shards, ${workers} worker process(es), batch ${batch}, lease ${leaseMs} ms, ` +
-    `${kill ? 'one worker SIGKILLed at 40 % and replaced' : 'no kill'}; redis-server with appendfsync always`,
+    `${!kill ? 'no kill' : !replace ? 'one worker SIGKILLed at 40 %, not replaced' : `one worker SIGKILLed at 40 % and restarted ${newName ? 'under a new name' : 'under its name'}`}; ` +
+    'redis-server with appendfsync always',
 );
 
 // The baseline: one cold in-process run, which is also the reference the output is checked against.
@@ -122,13 +125,20 @@ try {
       killedAt = (performance.now() - start) / 1000;
       if (replace)
         running.push(
-          spawnWorker({ url: redis.url, policyFile, shards, consumer: `w${workers + 1}`, leaseMs, batch }),
+          spawnWorker({
+            url: redis.url,
+            policyFile,
+            shards,
+            consumer: newName ? `w${workers + 1}` : victim.consumer,
+            leaseMs,
+            batch,
+          }),
         );
     },
   });
   const seconds = (performance.now() - start) / 1000;
   const redisCpu = cpuSeconds(redis.pid()) - redisCpuBefore;
-  const workerCpu = new Map(running.map((r) => [r.consumer, cpuSeconds(r.child.pid)]));
+  const workerCpu = running.map((r) => cpuSeconds(r.child.pid));
   const check = await committed(client, shards);
   await Promise.all(
     running
@@ -156,15 +166,16 @@ try {
     '\n| worker | CPU s | events | batches | actions | reports | claimed | conflicts | leases lost | errors |',
   );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const r of running) {
+  for (const [i, r] of running.entries()) {
     const s = r.stats();
+    const name = i >= workers ? `${r.consumer} (restarted)` : r.consumer;
     if (r.child.signalCode === 'SIGKILL')
       console.log(
         `| ${r.consumer} (killed at ${killedAt?.toFixed(2)} s with ${killedPending} pending) | – | – | – | – | – | – | – | – | – |`,
       );
     else
       console.log(
-        `| ${r.consumer} | ${workerCpu.get(r.consumer)?.toFixed(2)} | ${s?.events} | ${s?.batches} | ${s?.actions} | ${s?.reports} | ${s?.claimed} | ${s?.conflicts} | ${s?.leasesLost} | ${s?.errors} |`,
+        `| ${name} | ${workerCpu[i]?.toFixed(2)} | ${s?.events} | ${s?.batches} | ${s?.actions} | ${s?.reports} | ${s?.claimed} | ${s?.conflicts} | ${s?.leasesLost} | ${s?.errors} |`,
       );
   }
   console.log(

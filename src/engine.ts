@@ -25,6 +25,7 @@ import {
   fastProfile,
   type KnownParts,
 } from './decide/fast-event.js';
+import { fastState } from './decide/fast-state.js';
 import { explainCondition } from './rules/conditions.js';
 import { becauseOf, describeLift, describeRestriction } from './explain/actions.js';
 import { explainConditions } from './explain/describe.js';
@@ -284,12 +285,21 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     entry.hot = undefined;
   };
 
+  /** Whether a stored state passes the fast check (a value that throws on reading does not). */
+  const adoptable = (stored: unknown): stored is SubscriberState => {
+    try {
+      return fastState(stored, policy.id);
+    } catch {
+      return false;
+    }
+  };
+
   async function run(
     events: Iterable<unknown>,
     profiles: Iterable<SubscriberProfile> | Readonly<Record<string, SubscriberProfile>>,
     initial: Readonly<Record<string, SubscriberState>> = {},
     adopt = false,
-  ): Promise<BatchResult> {
+  ): Promise<AdoptedResult> {
     const profileById = new Map<string, SubscriberProfile>();
     const list =
       Symbol.iterator in Object(profiles)
@@ -383,15 +393,18 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
         const profile = profileById.get(subscriberId);
         if (stored !== undefined) {
           entry = { state: stored, owned: false, memo: null, ids: null, hot: null };
-          // Adopting (see ADOPTING_RUN): a state this engine made is decided in place, with its memo.
-          if (
-            adopt &&
-            !reference &&
-            produced.has(stored) &&
-            stored.version === STATE_VERSION &&
-            stored.policy.id === policy.id
-          )
-            own(entry, stored, produced.memo(stored));
+          // Adopting (see ADOPTING_RUN): a state this engine made is decided in place, with its memo;
+          // one read from storage that certainly passes the schema as it is, in place too (without a
+          // memo, which its first event makes). Any other goes through `process`, checked whole.
+          if (adopt && !reference) {
+            if (produced.has(stored) && stored.version === STATE_VERSION && stored.policy.id === policy.id)
+              own(entry, stored, produced.memo(stored));
+            else if (adoptable(stored)) {
+              // As checkState leaves it: the records keyed by dispute reference in dictionary mode.
+              stored.disputes = dataRecordOf(stored.disputes, (d) => d);
+              own(entry, stored, null);
+            }
+          }
         } else if (profile !== undefined) {
           try {
             const state = reference ? init(profile) : newState(profile);
@@ -462,13 +475,17 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     if (order !== null) for (let k = 0; k < n; k++) decisions[order[k]!] = made[k]!;
     // Keyed by subscriber id, data: a dictionary-mode record (see `dictionary`).
     const states = dictionaryOf(initial, (state) => state);
+    const decidedOn = adopt ? new Set<string>() : null;
     for (let i = 0; i < entryList.length; i++) {
       const entry = entryList[i]!;
       // Only a state run made: one of the caller's that no event changed stays as it was given.
-      if (entry.owned) produced.add(entry.state, entry.memo);
+      if (entry.owned) {
+        produced.add(entry.state, entry.memo);
+        decidedOn?.add(entryIds[i]!);
+      }
       setOwn(states, entryIds[i]!, entry.state);
     }
-    return { decisions, states };
+    return decidedOn === null ? { decisions, states } : { decisions, states, made: decidedOn };
   }
 
   /** One event of a state `run` owns: decided in place, with no copy and no promise. */
@@ -610,10 +627,21 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
 
 /**
  * The package's own variant of `run` (for `spendcap/redis`), not exported from the package: it decides
- * the states this engine returned earlier *in place*, without the copy `run` makes of a caller's state,
- * so they must be the caller's own and never used again but through the result (or dropped).
+ * *in place*, without the copy `run` makes of a caller's state, the states this engine returned earlier
+ * and the stored states that pass the fast check (`fastState`: as `JSON.parse` gives them). So the
+ * states passed must be the caller's own and never used again but through the result (or dropped).
  */
 export const ADOPTING_RUN: unique symbol = Symbol('spendcap adopting run');
+
+/** What the adopting run returns. */
+export interface AdoptedResult extends BatchResult {
+  /**
+   * The subscribers whose returned state this run made or decided on (to be stored). The others' are
+   * as they were passed in: a stored state the engine refused (its events rejected with why) or one no
+   * event changed.
+   */
+  readonly made?: ReadonlySet<string>;
+}
 
 /** An engine with the package-internal adopting run. */
 export interface AdoptingRun {
@@ -621,7 +649,7 @@ export interface AdoptingRun {
     events: Iterable<unknown>,
     profiles: Iterable<SubscriberProfile>,
     states: Readonly<Record<string, SubscriberState>>,
-  ): Promise<BatchResult>;
+  ): Promise<AdoptedResult>;
 }
 
 /**

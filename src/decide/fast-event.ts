@@ -23,7 +23,7 @@ export const INSTANT = z.core.regexes.datetime({ offset: true } as Parameters<
 >[0]);
 const NETWORK_PATTERN = /^\d{3}-?\d{2,3}$/;
 
-type Input = Record<string, unknown>;
+export type Input = Record<string, unknown>;
 
 const isId = (v: unknown): v is string =>
   typeof v === 'string' && v.length >= 1 && v.length <= 200 && !hasControl(v);
@@ -177,12 +177,12 @@ const ALLOWED: Readonly<Record<SpendEvent['type'], number>> = {
  * Whether `Object.prototype` has no enumerable key: then `for...in` over a plain object yields its own
  * keys only (a plain object's only prototype is `Object.prototype`).
  */
-function pristine(): boolean {
+export function pristine(): boolean {
   for (const _ in Object.prototype) return false;
   return true;
 }
 
-const isPlain = (v: unknown): v is Input =>
+export const isPlain = (v: unknown): v is Input =>
   v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype;
 
 /** Whether every own key of a plain object is allowed and none is inherited or holds `undefined`. */

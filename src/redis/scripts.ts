@@ -28,6 +28,35 @@ export async function runScript(
   }
 }
 
+/**
+ * Runs a script once for each of `calls`, pipelined in one round trip, and returns the replies in order;
+ * when the server does not know the script, loads it and sends the calls it refused again (NOSCRIPT
+ * means the call did not run). Any other error is thrown.
+ */
+export async function runScriptEach(
+  client: Redis,
+  s: Script,
+  calls: readonly { keys: readonly string[]; args: readonly (string | number | Buffer)[] }[],
+): Promise<unknown[]> {
+  const replies = new Array<unknown>(calls.length);
+  let todo = calls.map((_, i) => i);
+  for (let round = 0; todo.length > 0; round++) {
+    if (round > 0) await client.script('LOAD', s.lua);
+    const p = client.pipeline();
+    for (const i of todo) p.evalsha(s.sha, calls[i]!.keys.length, ...calls[i]!.keys, ...calls[i]!.args);
+    const results = (await p.exec()) ?? [];
+    const again: number[] = [];
+    todo.forEach((i, k) => {
+      const [error, reply] = results[k] ?? [new Error('no reply'), null];
+      if (error && error.message.startsWith('NOSCRIPT') && round === 0) again.push(i);
+      else if (error) throw error;
+      else replies[i] = reply;
+    });
+    todo = again;
+  }
+  return replies;
+}
+
 /** The fields of a report stream entry, in the order the commit script takes their values. */
 export const REPORT_FIELDS = ['entry', 'eventId', 'subscriberId', 'outcome', 'issues'] as const;
 
@@ -106,6 +135,22 @@ return redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'ST
 export const CLAIM = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lost' end
 return redis.call('XAUTOCLAIM', KEYS[2], ARGV[2], ARGV[3], 0, ARGV[4], 'COUNT', ARGV[5], 'JUSTID')
+`);
+
+/**
+ * Takes the lease (KEYS[1]) back from an earlier run of the same consumer: when it is held by a token
+ * of the same length that starts with ARGV[2] (the consumer's name and ':'; tokens are the name, ':'
+ * and a 36-letter UUID, so only that name's tokens match), ARGV[1] takes it for ARGV[3] ms. Names are
+ * unique among live workers, so that earlier run is dead (a supervisor restarted it); if it is not, the
+ * lease still fences it. Returns 1 when taken, else 0.
+ */
+export const TAKE_BACK = script(`
+local v = redis.call('GET', KEYS[1])
+if v and v ~= ARGV[1] and #v == #ARGV[1] and string.sub(v, 1, #ARGV[2]) == ARGV[2] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+  return 1
+end
+return 0
 `);
 
 /** Extends the lease (KEYS[1]) when ARGV[1] holds it, for ARGV[2] ms. Returns 1, or 0 when lost. */

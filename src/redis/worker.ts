@@ -20,7 +20,18 @@ import {
   workersKey,
   type ShardKeys,
 } from './keys.js';
-import { CLAIM, COMMIT, HEARTBEAT, READ, RELEASE, RENEW, REPORT_FIELDS, runScript } from './scripts.js';
+import {
+  CLAIM,
+  COMMIT,
+  HEARTBEAT,
+  READ,
+  RELEASE,
+  RENEW,
+  REPORT_FIELDS,
+  runScript,
+  runScriptEach,
+  TAKE_BACK,
+} from './scripts.js';
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
@@ -35,7 +46,11 @@ export interface WorkerOptions {
   readonly shards: number;
   /** The consumer group on every input stream (created when missing, reading from the start). */
   readonly group: string;
-  /** This worker's name in the group; unique among live workers. */
+  /**
+   * This worker's name in the group; unique among live workers. A worker started under the name of one
+   * that died (a supervisor's restart) takes that one's shards back at once, without waiting for their
+   * leases to run out.
+   */
   readonly consumer: string;
   /** The key prefix (default `spendcap`). */
   readonly prefix?: string;
@@ -246,6 +261,18 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       wake = done;
     });
 
+  /** A shard just taken: its pending entries (anyone's) are taken over and read first. */
+  const newHeld = (shard: number): Held => ({
+    shard,
+    keys: shardKeys(prefix, shard),
+    recovering: true,
+    claim: true,
+    generation: 0,
+    cache: new Map(),
+  });
+  // Whether the leases of an earlier run of this consumer were taken back (at the first balance).
+  let tookBack = false;
+
   async function ensureGroups(redis: Redis): Promise<void> {
     // In one round trip; a group that exists already (BUSYGROUP) is what is wanted.
     const p = redis.pipeline();
@@ -266,13 +293,34 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       if (kept !== 1) lose(h, 'the lease ran out and another worker may own it');
     }
     const share = Math.ceil(shards / Math.max(1, live));
+    if (!tookBack) {
+      // A restarted worker (the same consumer name, as a supervisor restarts it) takes its shards back
+      // at once rather than after their leases run out: its earlier run is dead, since names are unique
+      // among live workers. Any beyond the share are given up below.
+      const free = [];
+      for (let shard = 0; shard < shards; shard++) if (!held.has(shard)) free.push(shard);
+      const taken = await guard(
+        runScriptEach(
+          redis,
+          TAKE_BACK,
+          free.map((shard) => ({
+            keys: [shardKeys(prefix, shard).lease],
+            args: [token, `${consumer}:`, leaseMs],
+          })),
+        ),
+      );
+      free.forEach((shard, i) => {
+        if (taken[i] === 1) held.set(shard, newHeld(shard));
+      });
+      tookBack = true;
+    }
     const start = shardOf(consumer, shards);
     for (let i = 0; i < shards && held.size < share; i++) {
       const shard = (start + i) % shards;
       if (held.has(shard)) continue;
       const keys = shardKeys(prefix, shard);
       if ((await guard(redis.set(keys.lease, token, 'PX', leaseMs, 'NX'))) === 'OK')
-        held.set(shard, { shard, keys, recovering: true, claim: true, generation: 0, cache: new Map() });
+        held.set(shard, newHeld(shard));
     }
     // Over the share (a peer joined): give the newest shards up now, between batches, so the peer can
     // take them at its next look.
@@ -434,14 +482,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const initial: Record<string, SubscriberState> = {};
     const profiles: SubscriberProfile[] = [];
     const missing: string[] = [];
-    const adopted = new Set<string>();
     for (const id of read) {
       const cached = h.cache.get(id);
       if (cached === undefined) missing.push(id);
       else {
         // Taken out: the engine changes it in place, and it comes back only with a successful commit.
         h.cache.delete(id);
-        adopted.add(id);
         versions.set(id, cached.version);
         initial[id] = cached.state;
       }
@@ -485,13 +531,14 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const keys = [h.keys.lease, h.keys.events, h.keys.actions, h.keys.reports];
     const stateArgs: string[] = [];
     const written = new Set<string>();
+    const made = result.made ?? new Set<string>();
     for (const id of read) {
       keys.push(h.keys.state(id));
-      const next = result.states[id];
-      // A state from memory was decided in place: written whenever the engine returns it.
-      const changed = next !== undefined && (next !== initial[id] || adopted.has(id));
+      // Written: each state the engine made or decided on (in place, for one from memory or one read
+      // that passed the fast check), never a stored state it refused.
+      const changed = made.has(id);
       if (changed) written.add(id);
-      stateArgs.push(versions.get(id)!, changed ? JSON.stringify(next) : '');
+      stateArgs.push(versions.get(id)!, changed ? JSON.stringify(result.states[id]) : '');
     }
     const actionArgs: string[] = [];
     let actionCount = 0;

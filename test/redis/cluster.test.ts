@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, loadPolicy, type BatchResult, type SubscriberProfile } from 'spendcap';
 import {
   createWorker,
+  progress,
   publishEvents,
   publishProfiles,
   readStreams,
@@ -377,6 +378,71 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     const final = JSON.parse((await client.hget(key, 's'))!) as { seen: { ids: string[] } };
     expect(final.seen.ids).toEqual(['c1', 'x9', 'c2']);
     expect(await client.hget(key, 'v')).toBe('8');
+  });
+
+  it('a worker restarted under its name takes its shards back at once, pending entries first; another name waits for the lease', async () => {
+    const prefix = 'takeback';
+    const shards = 2;
+    // Two subscribers, one in each shard.
+    const ids = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `tb-${x}`);
+    const a = ids.find((id) => shardOf(id, shards) === 0)!;
+    const b = ids.find((id) => shardOf(id, shards) === 1)!;
+    await publishProfiles(client, [profile(a), profile(b)], { shards, prefix });
+    await publishEvents(
+      client,
+      [1, 2, 3].flatMap((n) => [usage(`ta${n}`, a, 100), usage(`tb${n}`, b, 100)]),
+      { shards, prefix },
+    );
+    const [k0, k1] = [shardKeys(prefix, 0), shardKeys(prefix, 1)];
+    // What a run of w1 killed mid-batch leaves: shard 0's lease for a minute, one entry pending. Shard 1
+    // is held by a live worker named 'w1:x', whose tokens also start with 'w1:'.
+    const uuid = '00000000-0000-4000-8000-000000000000';
+    await client.set(k0.lease, `w1:${uuid}`, 'PX', 60_000);
+    await client.set(k1.lease, `w1:x:${uuid}`, 'PX', 60_000);
+    for (const k of [k0, k1]) await client.xgroup('CREATE', k.events, 'spendcap', '0', 'MKSTREAM');
+    await client.xreadgroup('GROUP', 'spendcap', 'w1', 'COUNT', 1, 'STREAMS', k0.events, '>');
+    const start = (consumer: string) => {
+      const worker = createWorker({
+        client,
+        policy,
+        shards,
+        group: 'spendcap',
+        consumer,
+        prefix,
+        leaseMs: 60_000,
+        pollMs: 5,
+      });
+      return { worker, running: worker.start() };
+    };
+    // Another name leaves both shards alone while their leases run.
+    const other = start('w2');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await other.worker.stop();
+    await other.running;
+    expect(other.worker.stats().events).toBe(0);
+    // w1 again: it takes shard 0 back without waiting, decides the pending entry and the rest.
+    const w1 = start('w1');
+    const began = Date.now();
+    try {
+      for (;;) {
+        const [p0] = await progress(client, { shards, prefix });
+        if (p0!.lag === 0 && p0!.pending === 0) break;
+        expect(Date.now() - began, 'shard 0 should be taken back at once').toBeLessThan(20_000);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(w1.worker.stats().shards).toEqual([0]);
+      expect(w1.worker.stats().claimed).toBe(1);
+    } finally {
+      await w1.worker.stop();
+      await w1.running;
+    }
+    expect(w1.worker.stats().events).toBe(3);
+    const state = JSON.parse((await client.hget(k0.state(a), 's'))!) as { seen: { ids: string[] } };
+    expect(state.seen.ids).toEqual(['ta1', 'ta2', 'ta3']);
+    // Shard 1 is still the live worker's, untouched.
+    expect(await client.get(k1.lease)).toBe(`w1:x:${uuid}`);
+    const [, p1] = await progress(client, { shards, prefix });
+    expect(p1!.lag).toBe(3);
   });
 
   describe('the CLI', () => {

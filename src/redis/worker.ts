@@ -140,6 +140,23 @@ interface Held {
   generation: number;
   /** Subscribers' states as committed, least recently used first. */
   readonly cache: Map<string, Cached>;
+  /** The subscribers whose states the shard's commit in flight writes (back in `cache` when it succeeds). */
+  committing: ReadonlySet<string> | null;
+}
+
+/** A batch read and parsed, its states' loads sent (see `prepare`). */
+interface Prepared {
+  readonly events: unknown[];
+  /** Each event's input entry. */
+  readonly entryOf: string[];
+  readonly reports: Report[];
+  /** Every entry of the batch, to acknowledge. */
+  readonly acks: string[];
+  /** The batch's subscribers. */
+  readonly read: string[];
+  /** Those whose state and profile are being loaded, and the replies (state, profile, one after another). */
+  readonly missing: string[];
+  readonly loaded: Promise<[Error | null, unknown][]> | null;
 }
 
 type Entry = [id: string, fields: string[] | null];
@@ -269,6 +286,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     claim: true,
     generation: 0,
     cache: new Map(),
+    committing: null,
   });
   // Whether the leases of an earlier run of this consumer were taken back (at the first balance).
   let tookBack = false;
@@ -417,15 +435,13 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   }
 
   /**
-   * Decides one batch of a shard and sends its commit. The commit's reply is handled by the promise
-   * returned (inside an object, so that it is not awaited here): the caller decides another shard's
-   * batch meanwhile, while Redis runs the commit.
+   * Reads a batch's entries and sends, at once, the loads of the states it will need from Redis: those
+   * of subscribers neither in memory nor in the shard's commit in flight (whose states come back to
+   * memory with its reply). The loop prepares the next batch this way before it decides the current
+   * one, so that Redis answers the loads meanwhile; it is never sent before the shard's previous commit,
+   * so what it loads is what that commit left.
    */
-  async function decide(
-    redis: Redis,
-    h: Held,
-    entries: readonly Entry[],
-  ): Promise<{ commit: Promise<void> }> {
+  function prepare(redis: Redis, h: Held, entries: readonly Entry[]): Prepared {
     const events: unknown[] = [];
     const entryOf: string[] = [];
     const reports: Report[] = [];
@@ -474,54 +490,79 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       events.push(event);
       entryOf.push(entry);
     }
-
-    // The states: from memory when this worker committed them last, else from Redis (with the profile,
-    // for a subscriber that has no state yet).
     const read = [...subscribers];
+    const committing = h.committing;
+    const missing = read.filter((id) => !h.cache.has(id) && !(committing?.has(id) ?? false));
+    const loaded = missing.length > 0 ? load(redis, h, missing) : null;
+    loaded?.catch(() => undefined); // its error, if any, comes back where it is awaited
+    return { events, entryOf, reports, acks, read, missing, loaded };
+  }
+
+  /** Sends the loads of subscribers' stored states and profiles, in one round trip. */
+  function load(redis: Redis, h: Held, ids: readonly string[]): Promise<[Error | null, unknown][]> {
+    const p = redis.pipeline();
+    for (const id of ids) {
+      p.hmget(h.keys.state(id), 'v', 's');
+      p.get(h.keys.profile(id));
+    }
+    return guard(p.exec()).then((replies) => replies ?? []);
+  }
+
+  /**
+   * Decides one prepared batch of a shard and sends its commit. The commit's reply is handled by the
+   * promise returned (inside an object, so that it is not awaited here): the caller decides another
+   * shard's batch meanwhile, while Redis runs the commit.
+   */
+  async function decide(redis: Redis, h: Held, prepared: Prepared): Promise<{ commit: Promise<void> }> {
+    const { events, entryOf, reports, acks, read, missing } = prepared;
+    // The states: from memory when this worker committed them last, else as loaded from Redis (with
+    // the profile, for a subscriber that has no state yet). One that was in memory when the batch was
+    // prepared and is not now (dropped to keep the cache's size) is loaded now.
     const versions = new Map<string, string>();
     const initial: Record<string, SubscriberState> = {};
     const profiles: SubscriberProfile[] = [];
-    const missing: string[] = [];
+    const replies = prepared.loaded === null ? [] : await prepared.loaded;
+    const loadedAt = new Map(missing.map((id, i) => [id, i]));
+    const late: string[] = [];
+    const take = (id: string, state: [Error | null, unknown], profile: [Error | null, unknown]) => {
+      const [stateError, stateReply] = state;
+      const [profileError, profileReply] = profile;
+      if (stateError) throw stateError;
+      if (profileError) throw profileError;
+      const [version, json] = stateReply as [string | null, string | null];
+      versions.set(id, version ?? '0');
+      if (json !== null) {
+        // An unreadable stored state is passed on as it is: the engine rejects its events with why.
+        try {
+          initial[id] = JSON.parse(json) as SubscriberState;
+        } catch {
+          initial[id] = json as unknown as SubscriberState;
+        }
+      } else if (profileReply !== null) {
+        try {
+          profiles.push(JSON.parse(profileReply as string) as SubscriberProfile);
+        } catch {
+          // No usable profile: the engine rejects the subscriber's events ("no profile").
+        }
+      }
+    };
+    const NO_REPLY: [Error, null] = [new Error('no reply'), null];
     for (const id of read) {
       const cached = h.cache.get(id);
-      if (cached === undefined) missing.push(id);
-      else {
+      if (cached !== undefined) {
         // Taken out: the engine changes it in place, and it comes back only with a successful commit.
         h.cache.delete(id);
         versions.set(id, cached.version);
         initial[id] = cached.state;
+        continue;
       }
+      const i = loadedAt.get(id);
+      if (i === undefined) late.push(id);
+      else take(id, replies[2 * i] ?? NO_REPLY, replies[2 * i + 1] ?? NO_REPLY);
     }
-    if (missing.length > 0) {
-      const p = redis.pipeline();
-      for (const id of missing) {
-        p.hmget(h.keys.state(id), 'v', 's');
-        p.get(h.keys.profile(id));
-      }
-      const replies = (await guard(p.exec())) ?? [];
-      for (let i = 0; i < missing.length; i++) {
-        const id = missing[i]!;
-        const [stateError, stateReply] = replies[2 * i] ?? [new Error('no reply'), null];
-        const [profileError, profileReply] = replies[2 * i + 1] ?? [new Error('no reply'), null];
-        if (stateError) throw stateError;
-        if (profileError) throw profileError;
-        const [version, json] = stateReply as [string | null, string | null];
-        versions.set(id, version ?? '0');
-        if (json !== null) {
-          // An unreadable stored state is passed on as it is: the engine rejects its events with why.
-          try {
-            initial[id] = JSON.parse(json) as SubscriberState;
-          } catch {
-            initial[id] = json as unknown as SubscriberState;
-          }
-        } else if (profileReply !== null) {
-          try {
-            profiles.push(JSON.parse(profileReply as string) as SubscriberProfile);
-          } catch {
-            // No usable profile: the engine rejects the subscriber's events ("no profile").
-          }
-        }
-      }
+    if (late.length > 0) {
+      const more = await load(redis, h, late);
+      late.forEach((id, i) => take(id, more[2 * i] ?? NO_REPLY, more[2 * i + 1] ?? NO_REPLY));
     }
 
     // The states from memory are this worker's own (dropped on any failure below), so the engine folds
@@ -590,7 +631,22 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       actions: actionCount,
       reports: reports.length,
     };
-    return { commit: sent.then((reply) => settle(h, reply, batch)) };
+    h.committing = written;
+    const done = (): void => {
+      if (h.committing === written) h.committing = null;
+    };
+    return {
+      commit: sent.then(
+        (reply) => {
+          done();
+          settle(h, reply, batch);
+        },
+        (error: unknown) => {
+          done();
+          throw error;
+        },
+      ),
+    };
   }
 
   /** Handles the reply of a batch's commit. */
@@ -658,12 +714,26 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       readonly h: Held;
       readonly generation: number;
       readonly entries: Promise<Entry[]>;
+      /** The batch prepared (its loads sent) as soon as it arrives; null until that may start. */
+      prepared: Promise<Prepared> | null;
     }
-    const send = (h: Held): Read => {
+    const send = (h: Held, prepareAtOnce: boolean): Read => {
       const entries = read(redis, h);
       entries.catch(() => undefined); // its error, if any, comes back where it is awaited
-      return { h, generation: h.generation, entries };
+      const r: Read = { h, generation: h.generation, entries, prepared: null };
+      if (prepareAtOnce) startPreparing(r);
+      return r;
     };
+    const startPreparing = (r: Read): void => {
+      r.prepared = r.entries.then((list) => prepare(redis, r.h, list));
+      r.prepared.catch(() => undefined);
+    };
+    // Everything sent and not yet answered, to be waited for before starting over.
+    const unanswered = (): unknown[] => [
+      ...inflight.values(),
+      prefetch?.entries,
+      prefetch?.prepared?.then((p) => p.loaded),
+    ];
     const nextAfter = (shard: number): Held | undefined => {
       const list = [...held.keys()].sort((a, b) => a - b);
       const next = list.find((s) => s > shard) ?? list[0];
@@ -698,7 +768,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           if (!mayPrefetch(h)) await inflight.get(h.shard);
           if (h.claim) await claimPending(redis, h);
           if (held.get(h.shard) !== h) continue; // lost while taking over
-          current = send(h);
+          current = send(h, true);
         }
         const h = current.h;
         last = h.shard;
@@ -707,9 +777,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         if (broken.set) continue;
         if (current.generation !== h.generation || held.get(h.shard) !== h) continue; // out of date
         if (h.recovering && entries.length === 0) h.recovering = false;
+        // The next batch is read now, and prepared as soon as it arrives, while this one is decided.
+        // The same shard's next batch is prepared only once this batch's commit is sent, so that the
+        // states it loads are those that commit leaves.
         const next = nextAfter(h.shard);
-        if (next !== undefined && next !== h && mayPrefetch(next)) prefetch = send(next);
-        else if (next === h && !h.recovering) prefetch = send(h);
+        if (next !== undefined && next !== h && mayPrefetch(next)) prefetch = send(next, true);
+        else if (next === h && !h.recovering) prefetch = send(h, false);
         if (entries.length === 0) {
           if (h.recovering || ++idle < held.size) continue;
           // A whole round found nothing new.
@@ -718,7 +791,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           continue;
         }
         idle = 0;
-        const { commit } = await decide(redis, h, entries);
+        const prepared = await (current.prepared ?? prepare(redis, h, entries));
+        const { commit } = await decide(redis, h, prepared);
+        if (prefetch !== null && prefetch.prepared === null) startPreparing(prefetch);
         const handled: Promise<void> = commit.then(
           () => {
             if (inflight.get(h.shard) === handled) inflight.delete(h.shard);
@@ -732,7 +807,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       } catch (error) {
         // A lost connection or a failed command: each batch sent was committed whole or not at all.
         // Wait for every answer, forget what is in memory and read each shard's pending entries again.
-        await Promise.allSettled([...inflight.values(), prefetch?.entries]);
+        await Promise.allSettled(unanswered());
         broken.set = false;
         broken.error = undefined;
         // A consumer group deleted by hand is created again (reading from the start).
@@ -744,12 +819,13 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           h.cache.clear();
           h.recovering = true;
           h.claim = true;
+          h.committing = null;
           h.generation++;
         }
         if (!stopping) await pause(Math.min(1000, pollMs * 4));
       }
     }
-    await Promise.allSettled([...inflight.values(), prefetch?.entries]);
+    await Promise.allSettled(unanswered());
     try {
       for (const h of held.values()) await guard(runScript(redis, RELEASE, [h.keys.lease], [token]));
       held.clear();

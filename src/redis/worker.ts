@@ -290,6 +290,8 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   });
   // Whether the leases of an earlier run of this consumer were taken back (at the first balance).
   let tookBack = false;
+  // How many workers were live at the last heartbeat.
+  let peers = 0;
 
   async function ensureGroups(redis: Redis): Promise<void> {
     // In one round trip; a group that exists already (BUSYGROUP) is what is wanted.
@@ -301,16 +303,29 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   }
 
   /**
-   * Renews the heartbeat and the leases, takes free shards up to a fair share and gives up any beyond
-   * it; returns the share.
+   * With `renew`: renews the heartbeat (and learns how many workers are live) and the leases held. Then
+   * takes free shards up to a fair share and gives up any beyond it. Each step is one round trip,
+   * whatever the number of shards. Returns the share.
    */
-  async function balance(redis: Redis): Promise<number> {
-    const live = Number(await guard(runScript(redis, HEARTBEAT, [registry], [consumer, leaseMs])));
-    for (const h of [...held.values()]) {
-      const kept = Number(await guard(runScript(redis, RENEW, [h.keys.lease], [token, leaseMs])));
-      if (kept !== 1) lose(h, 'the lease ran out and another worker may own it');
+  async function balance(redis: Redis, renew: boolean): Promise<number> {
+    if (renew) {
+      const list = [...held.values()];
+      const [live, kept] = await Promise.all([
+        guard(runScript(redis, HEARTBEAT, [registry], [consumer, leaseMs])),
+        guard(
+          runScriptEach(
+            redis,
+            RENEW,
+            list.map((h) => ({ keys: [h.keys.lease], args: [token, leaseMs] })),
+          ),
+        ),
+      ]);
+      peers = Number(live);
+      list.forEach((h, i) => {
+        if (Number(kept[i]) !== 1) lose(h, 'the lease ran out and another worker may own it');
+      });
     }
-    const share = Math.ceil(shards / Math.max(1, live));
+    const share = Math.ceil(shards / Math.max(1, peers));
     if (!tookBack) {
       // A restarted worker (the same consumer name, as a supervisor restarts it) takes its shards back
       // at once rather than after their leases run out: its earlier run is dead, since names are unique
@@ -332,21 +347,41 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       });
       tookBack = true;
     }
-    const start = shardOf(consumer, shards);
-    for (let i = 0; i < shards && held.size < share; i++) {
-      const shard = (start + i) % shards;
-      if (held.has(shard)) continue;
-      const keys = shardKeys(prefix, shard);
-      if ((await guard(redis.set(keys.lease, token, 'PX', leaseMs, 'NX'))) === 'OK')
-        held.set(shard, newHeld(shard));
+    if (held.size < share) {
+      // The shards not held, from this worker's own starting point (so that peers try different ones
+      // first): which have no lease, then a lease for as many of those as the share wants.
+      const first = shardOf(consumer, shards);
+      const others: number[] = [];
+      for (let i = 0; i < shards; i++) {
+        const shard = (first + i) % shards;
+        if (!held.has(shard)) others.push(shard);
+      }
+      const look = redis.pipeline();
+      for (const shard of others) look.exists(shardKeys(prefix, shard).lease);
+      const leased = (await guard(look.exec())) ?? [];
+      const free = others.filter((_, i) => leased[i]?.[0] === null && leased[i]?.[1] === 0);
+      const wanted = free.slice(0, share - held.size);
+      if (wanted.length > 0) {
+        const take = redis.pipeline();
+        for (const shard of wanted) take.set(shardKeys(prefix, shard).lease, token, 'PX', leaseMs, 'NX');
+        const replies = (await guard(take.exec())) ?? [];
+        wanted.forEach((shard, i) => {
+          if (replies[i]?.[1] === 'OK') held.set(shard, newHeld(shard));
+        });
+      }
     }
     // Over the share (a peer joined): give the newest shards up now, between batches, so the peer can
     // take them at its next look.
     const extra = [...held.values()].slice(share);
-    for (const h of extra) {
-      held.delete(h.shard);
-      await guard(runScript(redis, RELEASE, [h.keys.lease], [token]));
-    }
+    for (const h of extra) held.delete(h.shard);
+    if (extra.length > 0)
+      await guard(
+        runScriptEach(
+          redis,
+          RELEASE,
+          extra.map((h) => ({ keys: [h.keys.lease], args: [token] })),
+        ),
+      );
     return share;
   }
 
@@ -701,7 +736,10 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       closed = closedSignal();
       signal.close();
     });
-    let nextBalance = 0;
+    let nextRenew = 0;
+    let nextTake = 0;
+    let nextPeek = 0;
+    let share = shards;
     let ready = false;
     let last = -1;
     let idle = 0;
@@ -749,11 +787,26 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           await ensureGroups(redis);
           ready = true;
         }
-        if (Date.now() >= nextBalance) {
-          const share = await balance(redis);
-          // Often enough to renew leases (a third of their life) and to notice a new or departed peer
-          // quickly; more often while short of the share, to take a shard as soon as a peer gives it up.
-          nextBalance = Date.now() + (held.size < share ? 100 : Math.min(leaseMs / 3, 500));
+        const now = Date.now();
+        if (now >= nextRenew || (held.size < share && now >= nextTake)) {
+          const renew = now >= nextRenew;
+          share = await balance(redis, renew);
+          // The heartbeat and the leases are renewed at a third of their life (500 ms at most); while
+          // short of the share, free shards are looked for every 50 ms, to take one as soon as a peer
+          // gives it up.
+          if (renew) nextRenew = now + Math.min(leaseMs / 3, 500);
+          nextTake = now + 50;
+        }
+        if (now >= nextPeek) {
+          // A peer that joins is noticed within 50 ms (the registry's size, read only), and the shards
+          // beyond the new share given up at once, rather than at the next renewal.
+          nextPeek = now + 50;
+          guard(redis.zcard(registry)).then(
+            (n) => {
+              if (n > peers) nextRenew = 0;
+            },
+            () => undefined,
+          );
         }
         // Round robin over the shards held, one batch each, from where the last step left off.
         let current: Read | null =
@@ -827,7 +880,13 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     }
     await Promise.allSettled(unanswered());
     try {
-      for (const h of held.values()) await guard(runScript(redis, RELEASE, [h.keys.lease], [token]));
+      await guard(
+        runScriptEach(
+          redis,
+          RELEASE,
+          [...held.values()].map((h) => ({ keys: [h.keys.lease], args: [token] })),
+        ),
+      );
       held.clear();
       await guard(runScript(redis, HEARTBEAT, [registry], [consumer, 0]));
       await guard(redis.quit());

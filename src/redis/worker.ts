@@ -161,6 +161,9 @@ interface Prepared {
 
 type Entry = [id: string, fields: string[] | null];
 
+/** How many shards ahead of the current one the worker reads and prepares batches. */
+const LOOKAHEAD = 2;
+
 /** What a commit sent carries, for handling its reply. */
 interface Sent {
   /** The subscribers whose states were read (and whose versions the commit checks). */
@@ -746,40 +749,49 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     // Commits sent and not yet answered, by shard; the first error of one, to be dealt with by the loop.
     const inflight = new Map<number, Promise<void>>();
     const broken: { error?: unknown; set: boolean } = { set: false };
-    // The next batch's read, sent before the current batch is decided so that Redis answers it meanwhile.
-    let prefetch: Read | null = null;
+    // The next batches, read ahead: each prepared (its loads sent) as soon as its read arrives, so that
+    // Redis answers the reads and the loads while the current batch is decided. At most LOOKAHEAD shards
+    // ahead in round-robin order, and never the current shard before its commit is sent: what its next
+    // batch loads must be what that commit leaves.
+    const ahead = new Map<number, Read>();
     interface Read {
       readonly h: Held;
       readonly generation: number;
       readonly entries: Promise<Entry[]>;
-      /** The batch prepared (its loads sent) as soon as it arrives; null until that may start. */
-      prepared: Promise<Prepared> | null;
+      readonly prepared: Promise<Prepared>;
     }
-    const send = (h: Held, prepareAtOnce: boolean): Read => {
+    const send = (h: Held): Read => {
       const entries = read(redis, h);
-      entries.catch(() => undefined); // its error, if any, comes back where it is awaited
-      const r: Read = { h, generation: h.generation, entries, prepared: null };
-      if (prepareAtOnce) startPreparing(r);
-      return r;
-    };
-    const startPreparing = (r: Read): void => {
-      r.prepared = r.entries.then((list) => prepare(redis, r.h, list));
-      r.prepared.catch(() => undefined);
+      const prepared = entries.then((list) => prepare(redis, h, list));
+      // Their errors, if any, come back where they are awaited.
+      entries.catch(() => undefined);
+      prepared.catch(() => undefined);
+      return { h, generation: h.generation, entries, prepared };
     };
     // Everything sent and not yet answered, to be waited for before starting over.
     const unanswered = (): unknown[] => [
       ...inflight.values(),
-      prefetch?.entries,
-      prefetch?.prepared?.then((p) => p.loaded),
+      ...[...ahead.values()].map((r) => r.prepared.then((p) => p.loaded)),
     ];
-    const nextAfter = (shard: number): Held | undefined => {
+    /** The shards held, in round-robin order after `shard`. */
+    const after = (shard: number): Held[] => {
       const list = [...held.keys()].sort((a, b) => a - b);
-      const next = list.find((s) => s > shard) ?? list[0];
-      return next === undefined ? undefined : held.get(next);
+      const at = list.findIndex((s) => s > shard);
+      const from = at < 0 ? 0 : at;
+      return [...list.slice(from), ...list.slice(0, from)].map((s) => held.get(s)!);
     };
-    // A read may go ahead of the shard's commit in flight, but not while the shard is recovering: the
-    // pending list it reads must not hold the entries that commit acknowledges.
-    const mayPrefetch = (h: Held): boolean => !h.claim && !(h.recovering && inflight.has(h.shard));
+    // A read may go ahead of the shard's commit in flight, but not while the shard is recovering (the
+    // pending list it reads must not hold the entries that commit acknowledges) or has pending entries
+    // of others to take over first.
+    const mayReadAhead = (h: Held): boolean => !h.claim && !(h.recovering && inflight.has(h.shard));
+    const readAhead = (from: number, except: Held | null): void => {
+      // A read ahead for a shard given up or lost is dropped: its entries wait in the pending list,
+      // which the shard's next owner reads first.
+      for (const [shard, r] of ahead) if (held.get(shard) !== r.h) ahead.delete(shard);
+      for (const h of after(from).slice(0, LOOKAHEAD)) {
+        if (h !== except && !ahead.has(h.shard) && mayReadAhead(h)) ahead.set(h.shard, send(h));
+      }
+    };
     while (!stopping) {
       try {
         if (broken.set) throw broken.error;
@@ -809,33 +821,29 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           );
         }
         // Round robin over the shards held, one batch each, from where the last step left off.
-        let current: Read | null =
-          prefetch !== null && held.get(prefetch.h.shard) === prefetch.h ? prefetch : null;
-        prefetch = null;
-        if (current === null) {
-          const h = nextAfter(last);
-          if (h === undefined) {
-            await pause(pollMs);
-            continue;
-          }
-          if (!mayPrefetch(h)) await inflight.get(h.shard);
+        const h = after(last)[0];
+        if (h === undefined) {
+          await pause(pollMs);
+          continue;
+        }
+        last = h.shard;
+        let current = ahead.get(h.shard);
+        ahead.delete(h.shard);
+        if (current === undefined || current.h !== h) {
+          if (!mayReadAhead(h)) await inflight.get(h.shard);
           if (h.claim) await claimPending(redis, h);
           if (held.get(h.shard) !== h) continue; // lost while taking over
-          current = send(h, true);
+          current = send(h);
         }
-        const h = current.h;
-        last = h.shard;
+        readAhead(h.shard, h);
+        // Let the replies that came in meanwhile be handled (a read ahead's arrival sends its loads)
+        // before this batch takes the processor.
+        await new Promise((resolve) => setImmediate(resolve));
         const entries = await current.entries;
         await inflight.get(h.shard); // the shard's previous commit, answered and handled
         if (broken.set) continue;
         if (current.generation !== h.generation || held.get(h.shard) !== h) continue; // out of date
         if (h.recovering && entries.length === 0) h.recovering = false;
-        // The next batch is read now, and prepared as soon as it arrives, while this one is decided.
-        // The same shard's next batch is prepared only once this batch's commit is sent, so that the
-        // states it loads are those that commit leaves.
-        const next = nextAfter(h.shard);
-        if (next !== undefined && next !== h && mayPrefetch(next)) prefetch = send(next, true);
-        else if (next === h && !h.recovering) prefetch = send(h, false);
         if (entries.length === 0) {
           if (h.recovering || ++idle < held.size) continue;
           // A whole round found nothing new.
@@ -844,9 +852,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           continue;
         }
         idle = 0;
-        const prepared = await (current.prepared ?? prepare(redis, h, entries));
-        const { commit } = await decide(redis, h, prepared);
-        if (prefetch !== null && prefetch.prepared === null) startPreparing(prefetch);
+        const { commit } = await decide(redis, h, await current.prepared);
         const handled: Promise<void> = commit.then(
           () => {
             if (inflight.get(h.shard) === handled) inflight.delete(h.shard);
@@ -866,7 +872,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         // A consumer group deleted by hand is created again (reading from the start).
         if (error instanceof Error && error.message.includes('NOGROUP')) ready = false;
         inflight.clear();
-        prefetch = null;
+        ahead.clear();
         fail(error);
         for (const h of held.values()) {
           h.cache.clear();

@@ -153,6 +153,25 @@ end
 return 0
 `);
 
+/**
+ * Loads subscribers' stored states, and the profile of each that has none: KEYS are pairs (state key,
+ * profile key). Returns, per pair, the state's version, its JSON and the profile's JSON (each nil when
+ * missing; the profile is not read when there is a state). One call for a batch's loads, in place of
+ * two commands a subscriber. A read: it needs no lease.
+ */
+export const LOAD = script(`
+local out = {}
+for i = 1, #KEYS, 2 do
+  local vs = redis.call('HMGET', KEYS[i], 'v', 's')
+  local profile = false
+  if not vs[2] then profile = redis.call('GET', KEYS[i + 1]) end
+  out[#out + 1] = vs[1]
+  out[#out + 1] = vs[2]
+  out[#out + 1] = profile
+end
+return out
+`);
+
 /** Extends the lease (KEYS[1]) when ARGV[1] holds it, for ARGV[2] ms. Returns 1, or 0 when lost. */
 export const RENEW = script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end

@@ -24,6 +24,7 @@ import {
   CLAIM,
   COMMIT,
   HEARTBEAT,
+  LOAD,
   READ,
   RELEASE,
   RENEW,
@@ -154,9 +155,9 @@ interface Prepared {
   readonly acks: string[];
   /** The batch's subscribers. */
   readonly read: string[];
-  /** Those whose state and profile are being loaded, and the replies (state, profile, one after another). */
+  /** Those whose state and profile are being loaded, and the replies (see `load`). */
   readonly missing: string[];
-  readonly loaded: Promise<[Error | null, unknown][]> | null;
+  readonly loaded: Promise<(string | null)[]> | null;
 }
 
 type Entry = [id: string, fields: string[] | null];
@@ -536,14 +537,14 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     return { events, entryOf, reports, acks, read, missing, loaded };
   }
 
-  /** Sends the loads of subscribers' stored states and profiles, in one round trip. */
-  function load(redis: Redis, h: Held, ids: readonly string[]): Promise<[Error | null, unknown][]> {
-    const p = redis.pipeline();
-    for (const id of ids) {
-      p.hmget(h.keys.state(id), 'v', 's');
-      p.get(h.keys.profile(id));
-    }
-    return guard(p.exec()).then((replies) => replies ?? []);
+  /**
+   * Sends the loads of subscribers' stored states and profiles, in one call; resolves to (version, state
+   * JSON, profile JSON) for each, null where missing.
+   */
+  function load(redis: Redis, h: Held, ids: readonly string[]): Promise<(string | null)[]> {
+    const keys: string[] = [];
+    for (const id of ids) keys.push(h.keys.state(id), h.keys.profile(id));
+    return guard(runScript(redis, LOAD, keys, [])) as Promise<(string | null)[]>;
   }
 
   /**
@@ -562,12 +563,10 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const replies = prepared.loaded === null ? [] : await prepared.loaded;
     const loadedAt = new Map(missing.map((id, i) => [id, i]));
     const late: string[] = [];
-    const take = (id: string, state: [Error | null, unknown], profile: [Error | null, unknown]) => {
-      const [stateError, stateReply] = state;
-      const [profileError, profileReply] = profile;
-      if (stateError) throw stateError;
-      if (profileError) throw profileError;
-      const [version, json] = stateReply as [string | null, string | null];
+    const take = (id: string, loaded: readonly (string | null)[], at: number): void => {
+      const version = loaded[3 * at] ?? null;
+      const json = loaded[3 * at + 1] ?? null;
+      const profileReply = loaded[3 * at + 2] ?? null;
       versions.set(id, version ?? '0');
       if (json !== null) {
         // An unreadable stored state is passed on as it is: the engine rejects its events with why.
@@ -578,13 +577,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         }
       } else if (profileReply !== null) {
         try {
-          profiles.push(JSON.parse(profileReply as string) as SubscriberProfile);
+          profiles.push(JSON.parse(profileReply) as SubscriberProfile);
         } catch {
           // No usable profile: the engine rejects the subscriber's events ("no profile").
         }
       }
     };
-    const NO_REPLY: [Error, null] = [new Error('no reply'), null];
     for (const id of read) {
       const cached = h.cache.get(id);
       if (cached !== undefined) {
@@ -596,11 +594,11 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       }
       const i = loadedAt.get(id);
       if (i === undefined) late.push(id);
-      else take(id, replies[2 * i] ?? NO_REPLY, replies[2 * i + 1] ?? NO_REPLY);
+      else take(id, replies, i);
     }
     if (late.length > 0) {
       const more = await load(redis, h, late);
-      late.forEach((id, i) => take(id, more[2 * i] ?? NO_REPLY, more[2 * i + 1] ?? NO_REPLY));
+      late.forEach((id, i) => take(id, more, i));
     }
 
     // The states from memory are this worker's own (dropped on any failure below), so the engine folds
@@ -608,7 +606,10 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const result = await engine[ADOPTING_RUN](events, profiles, initial);
 
     const keys = [h.keys.lease, h.keys.events, h.keys.actions, h.keys.reports];
-    const stateArgs: string[] = [];
+    // The texts written (states, actions) go to the commit as Buffers, made at once: ioredis would make
+    // the same Buffers when it sends the commit, but would keep the strings alive until the reply,
+    // through every young-generation collection meanwhile.
+    const stateArgs: (string | Buffer)[] = [];
     const written = new Set<string>();
     const made = result.made ?? new Set<string>();
     for (const id of read) {
@@ -617,9 +618,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       // that passed the fast check), never a stored state it refused.
       const changed = made.has(id);
       if (changed) written.add(id);
-      stateArgs.push(versions.get(id)!, changed ? JSON.stringify(result.states[id]) : '');
+      stateArgs.push(versions.get(id)!, changed ? Buffer.from(JSON.stringify(result.states[id])) : '');
     }
-    const actionArgs: string[] = [];
+    const actionArgs: (string | Buffer)[] = [];
     let actionCount = 0;
     result.decisions.forEach((d: BatchDecision, k: number) => {
       for (const action of d.actions) {
@@ -628,7 +629,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           d.subscriberId ?? '',
           d.eventId ?? '',
           action.kind,
-          JSON.stringify(action),
+          Buffer.from(JSON.stringify(action)),
         );
         actionCount++;
       }

@@ -162,6 +162,9 @@ interface Prepared {
 
 type Entry = [id: string, fields: string[] | null];
 
+/** How long after registering a worker waits for peers started with it before it takes free shards. */
+const JOIN_SETTLE_MS = 100;
+
 /** How many shards ahead of the current one the worker reads and prepares batches. */
 const LOOKAHEAD = 2;
 
@@ -308,10 +311,10 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
 
   /**
    * With `renew`: renews the heartbeat (and learns how many workers are live) and the leases held. Then
-   * takes free shards up to a fair share and gives up any beyond it. Each step is one round trip,
-   * whatever the number of shards. Returns the share.
+   * (with `takeFree`) takes free shards up to a fair share, and gives up any beyond it. Each step is one
+   * round trip, whatever the number of shards. Returns the share.
    */
-  async function balance(redis: Redis, renew: boolean): Promise<number> {
+  async function balance(redis: Redis, renew: boolean, takeFree: boolean): Promise<number> {
     if (renew) {
       const list = [...held.values()];
       const [live, kept] = await Promise.all([
@@ -351,7 +354,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       });
       tookBack = true;
     }
-    if (held.size < share) {
+    if (takeFree && held.size < share) {
       // The shards not held, from this worker's own starting point (so that peers try different ones
       // first): which have no lease, then a lease for as many of those as the share wants.
       const first = shardOf(consumer, shards);
@@ -742,6 +745,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     });
     let nextRenew = 0;
     let nextTake = 0;
+    let settledAt: number | null = null;
     let nextPeek = 0;
     let share = shards;
     let ready = false;
@@ -803,12 +807,18 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         const now = Date.now();
         if (now >= nextRenew || (held.size < share && now >= nextTake)) {
           const renew = now >= nextRenew;
-          share = await balance(redis, renew);
+          // Free shards are first taken a moment after registering (JOIN_SETTLE_MS, with a heartbeat
+          // then), so that workers started together split the shards at once, rather than the first
+          // taking them all and giving half back, whose states the other must then load. A restarted
+          // worker's own shards are taken back at once, at the first balance.
+          settledAt ??= now + JOIN_SETTLE_MS;
+          const settled = now >= settledAt;
+          share = await balance(redis, renew, settled);
           // The heartbeat and the leases are renewed at a third of their life (500 ms at most); while
           // short of the share, free shards are looked for every 50 ms, to take one as soon as a peer
           // gives it up.
-          if (renew) nextRenew = now + Math.min(leaseMs / 3, 500);
-          nextTake = now + 50;
+          if (renew) nextRenew = settled ? now + Math.min(leaseMs / 3, 500) : settledAt;
+          nextTake = settled ? now + 50 : settledAt;
         }
         if (now >= nextPeek) {
           // A peer that joins is noticed within 50 ms (the registry's size, read only), and the shards

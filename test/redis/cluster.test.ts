@@ -284,6 +284,51 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     expect(pending.map((p) => p[0])).toEqual([0, 0]);
   });
 
+  it('stored states are checked before they are decided on: a refused one is reported and left as it is, a good or an older one is decided and written', async () => {
+    const prefix = 'stored';
+    const shards = 1;
+    const k = shardKeys(prefix, 0);
+    const init = (id: string) =>
+      JSON.parse(JSON.stringify(createEngine(policy).init(profile(id)))) as Record<string, unknown>;
+    const stored: Record<string, [string, string]> = {
+      // Not JSON; made under another policy; a good one (the fast check's); version 1 (the schema's,
+      // migrated).
+      bad: ['3', '{not json'],
+      other: ['2', JSON.stringify({ ...init('other'), policy: { id: 'another-policy', version: '1' } })],
+      good: ['5', JSON.stringify(init('good'))],
+      old: ['4', JSON.stringify({ ...init('old'), version: 1, seen: {} })],
+    };
+    for (const [id, [v, json]] of Object.entries(stored)) await client.hset(k.state(id), 'v', v, 's', json);
+    await publishEvents(
+      client,
+      Object.keys(stored).map((id) => usage(`ev-${id}`, id, 100)),
+      { shards, prefix },
+    );
+    await drain(prefix, shards);
+    const reports = [];
+    for await (const r of readStreams(client, 'reports', { shards, prefix })) reports.push(r.fields);
+    const refused = reports
+      .map(
+        (r) =>
+          `${r['subscriberId']} ${r['outcome']} ${(JSON.parse(r['issues']!) as { code: string }[])[0]?.code}`,
+      )
+      .sort();
+    expect(refused).toEqual(['bad rejected invalid_state', 'other rejected invalid_state']);
+    // The refused states are as they were; the others moved on by one version, with the event applied.
+    expect(await client.hmget(k.state('bad'), 'v', 's')).toEqual(stored['bad']);
+    expect(await client.hmget(k.state('other'), 'v', 's')).toEqual(stored['other']);
+    for (const [id, v] of [
+      ['good', '6'],
+      ['old', '5'],
+    ] as const) {
+      const [version, json] = await client.hmget(k.state(id), 'v', 's');
+      expect(version).toBe(v);
+      const state = JSON.parse(json!) as { version: number; seen: { ids: string[] } };
+      expect(state.version).toBe(2);
+      expect(state.seen.ids).toEqual([`ev-${id}`]);
+    }
+  });
+
   it('the lease fences reads, take-overs and commits: with a token that does not hold it, nothing moves', async () => {
     const prefix = 'fence';
     const k = shardKeys(prefix, 0);

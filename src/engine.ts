@@ -479,10 +479,10 @@ export function createEngine(policy: Policy, options: EngineOptions = {}): Spend
     for (let i = 0; i < entryList.length; i++) {
       const entry = entryList[i]!;
       // Only a state run made: one of the caller's that no event changed stays as it was given.
-      if (entry.owned) {
-        produced.add(entry.state, entry.memo);
-        decidedOn?.add(entryIds[i]!);
-      }
+      if (entry.owned) produced.add(entry.state, entry.memo);
+      // Made or decided on: owned (decided in place), or a new object (the reference evaluator owns
+      // none, and gives a changed state as a copy).
+      if (entry.owned || entry.state !== getOwn(initial, entryIds[i]!)) decidedOn?.add(entryIds[i]!);
       setOwn(states, entryIds[i]!, entry.state);
     }
     return decidedOn === null ? { decisions, states } : { decisions, states, made: decidedOn };

@@ -619,8 +619,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       keys.push(h.keys.state(id));
       // Written: each state the engine made or decided on (in place, for one from memory or one read
       // that passed the fast check), never a stored state it refused.
-      // (With the reference evaluator nothing is decided in place: a changed state is a new object.)
-      const changed = made.has(id) || (result.states[id] !== undefined && result.states[id] !== initial[id]);
+      const changed = made.has(id);
       if (changed) written.add(id);
       stateArgs.push(versions.get(id)!, changed ? Buffer.from(JSON.stringify(result.states[id])) : '');
     }

@@ -61,23 +61,37 @@ export async function runScriptEach(
 export const REPORT_FIELDS = ['entry', 'eventId', 'subscriberId', 'outcome', 'issues'] as const;
 
 /**
- * The commit of one batch of a shard, atomic: it checks that the caller still holds the shard's lease
- * and that every state it read is at the version it read, and only then writes the new states (each at
- * its version + 1), acknowledges the input entries, appends the actions and the reports, and extends
- * the lease. Anything else writes nothing.
+ * The commit of one batch of a shard, atomic: it checks that the caller still holds the shard's lease,
+ * that no other consumer has entries of the shard pending, and that every state it read is at the
+ * version it read, and only then writes the new states (each at its version + 1), acknowledges the
+ * input entries, appends the actions and the reports, and extends the lease. Anything else writes
+ * nothing.
+ *
+ * Reads are plain XREADGROUP, not fenced by the lease (a script around XREADGROUP cost Redis 2.6
+ * times the read itself, 4.9 ms against 1.85 ms for 1,000 entries, to turn its reply into Lua tables
+ * and back). So a worker that lost its lease
+ * without knowing may still move new entries into its own pending list; the owner's next commit finds
+ * them there ('stray') and writes nothing, and the owner takes them over and reads its pending list
+ * again, in entry order, before anything after them is committed.
  *
  * KEYS: lease, events, actions, reports, then one state key per subscriber read.
- * ARGV: token, group, lease ms, #states, #acks, #actions, #reports, then per state (version read, new
- * JSON or '' when unchanged), the entry ids, per action (id, subscriberId, eventId, kind, JSON), per
- * report (entry, eventId, subscriberId, outcome, issues JSON).
- * Returns {'ok'}, {'lost'} (another worker holds the lease) or {'conflict', i...} (the 1-based states
- * whose version moved).
+ * ARGV: token, group, lease ms, #states, #acks, #actions, #reports, consumer, then per state (version
+ * read, new JSON or '' when unchanged), the entry ids, per action (id, subscriberId, eventId, kind,
+ * JSON), per report (entry, eventId, subscriberId, outcome, issues JSON).
+ * Returns {'ok'}, {'lost'} (another worker holds the lease), {'stray', consumer} (another consumer has
+ * entries of the shard pending) or {'conflict', i...} (the 1-based states whose version moved).
  */
 export const COMMIT = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {'lost'} end
 local nStates, nAcks = tonumber(ARGV[4]), tonumber(ARGV[5])
 local nActions, nReports = tonumber(ARGV[6]), tonumber(ARGV[7])
-local a = 8
+local pending = redis.call('XPENDING', KEYS[2], ARGV[2])[4]
+if pending then
+  for _, c in ipairs(pending) do
+    if c[1] ~= ARGV[8] then return {'stray', c[1]} end
+  end
+end
+local a = 9
 local conflicts = {'conflict'}
 for i = 1, nStates do
   local v = redis.call('HGET', KEYS[4 + i], 'v') or '0'
@@ -112,18 +126,6 @@ for j = 0, nReports - 1 do
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {'ok'}
-`);
-
-/**
- * Reads a batch of the shard (KEYS[2]) for consumer ARGV[3] of group ARGV[2], only while ARGV[1] holds
- * the lease (KEYS[1]): ARGV[4] entries after ARGV[5] ('0': the consumer's pending entries; '>': new
- * ones). Returns XREADGROUP's reply, or 'lost'. Reads are fenced like commits: a worker that lost its
- * lease without knowing must not move entries into its own pending list, where the new owner, which
- * took over the pending entries once, would never see them.
- */
-export const READ = script(`
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'lost' end
-return redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4], 'STREAMS', KEYS[2], ARGV[5])
 `);
 
 /**

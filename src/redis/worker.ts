@@ -25,7 +25,6 @@ import {
   COMMIT,
   HEARTBEAT,
   LOAD,
-  READ,
   RELEASE,
   RENEW,
   REPORT_FIELDS,
@@ -85,7 +84,10 @@ export interface WorkerStats {
   readonly actions: number;
   /** Entries appended to the report streams (rejected, late and duplicate events). */
   readonly reports: number;
-  /** Commits refused because a state had changed since it was read (the batch was read again). */
+  /**
+   * Commits refused because a state had changed since it was read, or because another consumer held
+   * entries of the shard pending (taken over first); either way the batch was read again.
+   */
   readonly conflicts: number;
   /** Shards lost to another worker (the lease ran out). */
   readonly leasesLost: number;
@@ -453,18 +455,20 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
 
   /** Reads the shard's next batch: its pending entries while recovering, else new ones. */
   async function read(redis: Redis, h: Held): Promise<Entry[]> {
+    // Not fenced by the lease: a read by a worker that lost it without knowing is caught at the
+    // owner's commit (see COMMIT, 'stray').
     const reply = (await guard(
-      runScript(
-        redis,
-        READ,
-        [h.keys.lease, h.keys.events],
-        [token, group, consumer, batchSize, h.recovering ? '0' : '>'],
+      redis.xreadgroup(
+        'GROUP',
+        group,
+        consumer,
+        'COUNT',
+        batchSize,
+        'STREAMS',
+        h.keys.events,
+        h.recovering ? '0' : '>',
       ),
-    )) as [string, Entry[]][] | null | 'lost';
-    if (reply === 'lost') {
-      lose(h, 'the lease ran out; another worker may own the shard');
-      return [];
-    }
+    )) as [string, Entry[]][] | null;
     return reply?.[0]?.[1] ?? [];
   }
 
@@ -658,6 +662,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         acks.length,
         actionCount,
         reports.length,
+        consumer,
         ...stateArgs,
         ...acks,
         ...actionArgs,
@@ -696,6 +701,22 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const { read, states, versions, written } = batch;
     if (reply[0] === 'lost') {
       lose(h, 'another worker took it over; the batch was not committed');
+      return;
+    }
+    if (reply[0] === 'stray') {
+      // Another consumer read entries of this shard into its pending list (a worker that lost the
+      // lease without knowing): take them over and read the pending list again, in entry order.
+      counts.conflicts++;
+      h.cache.clear();
+      h.recovering = true;
+      h.claim = true;
+      h.generation++;
+      fail(
+        new SpendcapError(
+          'stray_pending',
+          `shard ${h.shard}: consumer '${reply[1]}' holds entries of it pending; taking them over and reading again`,
+        ),
+      );
       return;
     }
     if (reply[0] === 'conflict') {

@@ -14,7 +14,7 @@ import {
   shardKeys,
   shardOf,
 } from 'spendcap/redis';
-import { CLAIM, COMMIT, READ, runScript } from '../../src/redis/scripts';
+import { CLAIM, COMMIT, runScript } from '../../src/redis/scripts';
 import { generateW1 } from '../../bench/workload.mjs';
 import {
   CLI,
@@ -163,6 +163,40 @@ describe.skipIf(!available)('spendcap workers on a real redis-server', () => {
         // The stalled worker found its leases gone (at its next commit, read or renewal).
         expect(workers[0]!.stats()?.leasesLost).toBeGreaterThan(0);
         expect(workers[1]!.stats()?.claimed).toBeGreaterThan(0);
+      },
+    );
+  }, 240_000);
+
+  it('entries read by a consumer without the lease (reads are not fenced) are taken over by the owner before anything after them is committed: nothing is lost, repeated or out of order', async () => {
+    let strays = 0;
+    await runWorkers(
+      ['w1', 'w2'],
+      async ({ client }) => {
+        // A zombie (a worker that lost its leases without knowing) reads new entries of every shard
+        // into its own pending list while the owners run.
+        for (let shard = 0; shard < SHARDS; shard++) {
+          const reply = (await client.xreadgroup(
+            'GROUP',
+            'spendcap',
+            'zombie',
+            'COUNT',
+            200,
+            'STREAMS',
+            shardKeys('spendcap', shard).events,
+            '>',
+          )) as [string, unknown[]][] | null;
+          strays += reply?.[0]?.[1].length ?? 0;
+        }
+        return strays > 0;
+      },
+      async ({ client, workers }) => {
+        expect(strays).toBeGreaterThan(0);
+        expect(await pendingOf(client, SHARDS, 'zombie')).toBe(0);
+        // The owners' commits were refused until they had taken the zombie's entries over.
+        const refused = workers.reduce((sum, w) => sum + (w.stats()?.conflicts ?? 0), 0);
+        expect(refused).toBeGreaterThan(0);
+        const claimed = workers.reduce((sum, w) => sum + (w.stats()?.claimed ?? 0), 0);
+        expect(claimed).toBeGreaterThanOrEqual(strays);
       },
     );
   }, 240_000);
@@ -329,53 +363,38 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     }
   });
 
-  it('the lease fences reads, take-overs and commits: with a token that does not hold it, nothing moves', async () => {
+  it("the lease fences take-overs and commits, and a read by a worker without it stops the owner's commit until the owner takes the entries over", async () => {
     const prefix = 'fence';
     const k = shardKeys(prefix, 0);
     await client.xgroup('CREATE', k.events, 'spendcap', '0', 'MKSTREAM');
     await client.xadd(k.events, '*', 'e', JSON.stringify(usage('f1', 's1', 1)));
     await client.set(k.lease, 'owner-token', 'PX', 60_000);
     const pending = async () => (await client.xpending(k.events, 'spendcap'))[0];
-    // A worker whose lease was taken: its read, its take-over and its commit are refused.
-    expect(
-      await runScript(client, READ, [k.lease, k.events], ['old-token', 'spendcap', 'zombie', 10, '>']),
-    ).toBe('lost');
-    expect(await pending()).toBe(0);
-    // The owner reads the entry; the zombie cannot take it over from it.
-    const read = (await runScript(
-      client,
-      READ,
-      [k.lease, k.events],
-      ['owner-token', 'spendcap', 'owner', 10, '>'],
-    )) as [string, [string, string[]][]][];
-    const entry = read[0]![1][0]![0];
+    const read = async (consumer: string) =>
+      (
+        (await client.xreadgroup('GROUP', 'spendcap', consumer, 'COUNT', 10, 'STREAMS', k.events, '>')) as
+          [string, [string, string[]][]][] | null
+      )?.[0]?.[1].map(([id]) => id) ?? [];
+    // The owner reads the entry; a zombie (its lease taken) cannot take it over from it.
+    const [entry] = await read('owner');
+    expect(entry).toBeDefined();
     expect(
       await runScript(client, CLAIM, [k.lease, k.events], ['old-token', 'spendcap', 'zombie', '0-0', 10]),
     ).toBe('lost');
-    const consumers = await client.xpending(k.events, 'spendcap');
-    expect(consumers[3]).toEqual([['owner', '1']]);
+    expect((await client.xpending(k.events, 'spendcap'))[3]).toEqual([['owner', '1']]);
     // ... nor commit: no state, no action, no acknowledgement.
-    const commit = await runScript(
-      client,
-      COMMIT,
-      [k.lease, k.events, k.actions, k.reports, k.state('s1')],
-      ['old-token', 'spendcap', 1000, 1, 1, 1, 0, '0', '{"x":1}', entry, 'act_1', 's1', 'f1', 'notify', '{}'],
-    );
-    expect(commit).toEqual(['lost']);
-    expect(await client.exists(k.state('s1'), k.actions)).toBe(0);
-    expect(await pending()).toBe(1);
-    // The owner's commit goes through, exactly once: the same commit again finds the version moved.
-    const args = [
-      'owner-token',
+    const commitArgs = (tokenOf: string, consumer: string, version: string, json: string, ack: string) => [
+      tokenOf,
       'spendcap',
       1000,
       1,
       1,
       1,
       0,
-      '0',
-      '{"x":1}',
-      entry,
+      consumer,
+      version,
+      json,
+      ack,
       'act_1',
       's1',
       'f1',
@@ -383,14 +402,37 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       '{}',
     ];
     const keys = [k.lease, k.events, k.actions, k.reports, k.state('s1')];
+    expect(
+      await runScript(client, COMMIT, keys, commitArgs('old-token', 'zombie', '0', '{"x":1}', entry!)),
+    ).toEqual(['lost']);
+    expect(await client.exists(k.state('s1'), k.actions)).toBe(0);
+    expect(await pending()).toBe(1);
+    // Reads are not fenced: the zombie moves a newer entry into its own pending list. The owner's commit
+    // then writes nothing ('stray') until it has taken that entry over.
+    await client.xadd(k.events, '*', 'e', JSON.stringify(usage('f2', 's1', 1)));
+    const [strayEntry] = await read('zombie');
+    expect(strayEntry).toBeDefined();
+    const args = commitArgs('owner-token', 'owner', '0', '{"x":1}', entry!);
+    expect(await runScript(client, COMMIT, keys, args)).toEqual(['stray', 'zombie']);
+    expect(await client.exists(k.state('s1'), k.actions)).toBe(0);
+    expect(await pending()).toBe(2);
+    const claimed = (await runScript(
+      client,
+      CLAIM,
+      [k.lease, k.events],
+      ['owner-token', 'spendcap', 'owner', '0-0', 10],
+    )) as [string, string[]];
+    expect(claimed[1]).toEqual([entry, strayEntry]);
+    // The owner's commit goes through, exactly once: the same commit again finds the version moved.
     expect(await runScript(client, COMMIT, keys, args)).toEqual(['ok']);
     expect(await runScript(client, COMMIT, keys, args)).toEqual(['conflict', '1']);
     expect(await client.xlen(k.actions)).toBe(1);
     expect(await client.hget(k.state('s1'), 'v')).toBe('1');
-    expect(await pending()).toBe(0);
+    expect(await pending()).toBe(1);
+    expect((await client.xpending(k.events, 'spendcap'))[3]).toEqual([['owner', '1']]);
     // Versions count on in full, past where Lua's tostring would switch to 1e+14.
     await client.hset(k.state('s2'), 'v', '99999999999999', 's', '{}');
-    const big = ['owner-token', 'spendcap', 1000, 1, 0, 0, 0, '99999999999999', '{"y":2}'];
+    const big = ['owner-token', 'spendcap', 1000, 1, 0, 0, 0, 'owner', '99999999999999', '{"y":2}'];
     expect(
       await runScript(client, COMMIT, [k.lease, k.events, k.actions, k.reports, k.state('s2')], big),
     ).toEqual(['ok']);

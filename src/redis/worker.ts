@@ -61,7 +61,10 @@ export interface WorkerOptions {
    * shards this long at most; then another takes them over with their pending entries.
    */
   readonly leaseMs?: number;
-  /** How long to wait when no held shard has new entries (default 50 ms). */
+  /**
+   * How long to wait when no held shard has new entries (default 50 ms); never past the next renewal
+   * of the leases (a third of `leaseMs`, 500 ms at most), so a long one cannot let them run out.
+   */
   readonly pollMs?: number;
   /**
    * Subscribers per shard held whose state the worker keeps in memory between batches (default
@@ -766,6 +769,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     });
     let nextRenew = 0;
     let nextTake = 0;
+    // A pause for want of work lasts pollMs, but never past the next renewal of the leases (which a
+    // long pollMs would let run out), nor, while short of the share, past the next look for free shards.
+    const napMs = (): number => {
+      const next = held.size < share ? Math.min(nextRenew, nextTake) : nextRenew;
+      return Math.max(1, Math.min(pollMs, next - Date.now()));
+    };
     let settledAt: number | null = null;
     let nextPeek = 0;
     let share = shards;
@@ -855,7 +864,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         // Round robin over the shards held, one batch each, from where the last step left off.
         const h = after(last)[0];
         if (h === undefined) {
-          await pause(pollMs);
+          await pause(napMs());
           continue;
         }
         last = h.shard;
@@ -875,12 +884,15 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         await inflight.get(h.shard); // the shard's previous commit, answered and handled
         if (broken.set) continue;
         if (current.generation !== h.generation || held.get(h.shard) !== h) continue; // out of date
+        // An empty read of the pending list ends the recovery; it says nothing of new entries, so it
+        // does not count towards a round that found nothing (which pauses the loop).
+        const wasRecovering = h.recovering;
         if (h.recovering && entries.length === 0) h.recovering = false;
         if (entries.length === 0) {
-          if (h.recovering || ++idle < held.size) continue;
+          if (wasRecovering || ++idle < held.size) continue;
           // A whole round found nothing new.
           idle = 0;
-          if (!stopping) await pause(pollMs);
+          if (!stopping) await pause(napMs());
           continue;
         }
         idle = 0;

@@ -268,6 +268,39 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     return worker.stats();
   }
 
+  it('a long pollMs never outlasts the lease: the worker takes its shard, decides, idles and keeps the lease, and sees a new entry by its next renewal', async () => {
+    const prefix = 'longpoll';
+    await publishProfiles(client, [profile('s1')], { shards: 1, prefix });
+    await publishEvents(client, [usage('p1', 's1', 100), usage('p2', 's1', 100)], { shards: 1, prefix });
+    // pollMs is a minute, the lease a second: a pause of pollMs anywhere would lose the lease and
+    // outlast the waits below.
+    const worker = createWorker({
+      client,
+      policy,
+      shards: 1,
+      group: 'spendcap',
+      consumer: 'solo',
+      prefix,
+      leaseMs: 1000,
+      pollMs: 60_000,
+    });
+    const running = worker.start();
+    try {
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
+      // Idle for three lease lives: the shard is still this worker's.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(worker.stats().shards).toEqual([0]);
+      expect(worker.stats().leasesLost).toBe(0);
+      await publishEvents(client, [usage('p3', 's1', 100)], { shards: 1, prefix });
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    expect(worker.stats().events).toBe(3);
+    expect(await client.hget(shardKeys(prefix, 0).state('s1'), 'v')).toBe('2');
+  });
+
   it('publishEvents refuses an event without a subscriber id, naming its index, and writes nothing', async () => {
     await expect(
       publishEvents(client, [usage('a', 's1', 1), { type: 'usage', id: 'b' }], {

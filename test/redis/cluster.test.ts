@@ -268,6 +268,49 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     return worker.stats();
   }
 
+  it('with the reference evaluator (json-rules-engine) the worker writes the states and actions of one engine.run in that mode', async () => {
+    const prefix = 'reference';
+    const shards = 2;
+    const w = generateW1({ subscribers: 40, events: 1500, seed: 7 }) as Workload;
+    const options = { evaluator: 'json-rules-engine' } as const;
+    const expected = await createEngine(policy, options).run(w.events, w.profiles);
+    await publishProfiles(client, w.profiles, { shards, prefix });
+    await publishEvents(client, w.events, { shards, prefix });
+    // Batches of 100, so that states are written, kept in memory and decided on again across batches.
+    const worker = createWorker({
+      client,
+      policy,
+      engine: options,
+      shards,
+      group: 'spendcap',
+      consumer: 'ref',
+      prefix,
+      leaseMs: 1000,
+      pollMs: 5,
+      batchSize: 100,
+    });
+    const running = worker.start();
+    try {
+      await waitUntilDone(client, { shards, prefix, timeoutMs: 60_000 });
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    expect(worker.stats().batches).toBeGreaterThan(10);
+    const ids: string[] = [];
+    for await (const r of readStreams(client, 'actions', { shards, prefix })) ids.push(r.fields['id']!);
+    const expectedIds = expected.decisions.flatMap((d) => d.actions.map((a) => a.id));
+    expect(expectedIds.length).toBeGreaterThan(50);
+    expect(ids.sort()).toEqual(expectedIds.sort());
+    const subscribers = Object.keys(expected.states);
+    expect(subscribers.length).toBeGreaterThan(10);
+    for (const id of subscribers) {
+      const json = await client.hget(shardKeys(prefix, shardOf(id, shards)).state(id), 's');
+      expect(json, `state of ${id}`).not.toBeNull();
+      expect(JSON.parse(json!), `state of ${id}`).toEqual(JSON.parse(JSON.stringify(expected.states[id])));
+    }
+  });
+
   it('a long pollMs never outlasts the lease: the worker takes its shard, decides, idles and keeps the lease, and sees a new entry by its next renewal', async () => {
     const prefix = 'longpoll';
     await publishProfiles(client, [profile('s1')], { shards: 1, prefix });

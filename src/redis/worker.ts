@@ -88,8 +88,10 @@ export interface WorkerStats {
   /** Entries appended to the report streams (rejected, late and duplicate events). */
   readonly reports: number;
   /**
-   * Commits refused because a state had changed since it was read, or because another consumer held
-   * entries of the shard pending (taken over first); either way the batch was read again.
+   * Times a shard was not as this worker left it: a commit refused because a state had changed since
+   * it was read, or entries of the shard pending that this worker had not read (a worker that lost the
+   * lease without knowing read them), found by a commit or by a read that found nothing new. Either way
+   * the worker took the pending entries over and read them again, in order.
    */
   readonly conflicts: number;
   /** Shards lost to another worker (the lease ran out). */
@@ -160,6 +162,8 @@ interface Prepared {
   readonly acks: string[];
   /** The batch's subscribers. */
   readonly read: string[];
+  /** Whether the batch was read from the consumer's pending list (recovering), not from new entries. */
+  readonly fromPending: boolean;
   /** Those whose state and profile are being loaded, and the replies (see `load`). */
   readonly missing: string[];
   readonly loaded: Promise<(string | null)[]> | null;
@@ -490,7 +494,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
    * one, so that Redis answers the loads meanwhile; it is never sent before the shard's previous commit,
    * so what it loads is what that commit left.
    */
-  function prepare(redis: Redis, h: Held, entries: readonly Entry[]): Prepared {
+  function prepare(redis: Redis, h: Held, entries: readonly Entry[], fromPending: boolean): Prepared {
     const events: unknown[] = [];
     const entryOf: string[] = [];
     const reports: Report[] = [];
@@ -544,7 +548,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const missing = read.filter((id) => !h.cache.has(id) && !(committing?.has(id) ?? false));
     const loaded = missing.length > 0 ? load(redis, h, missing) : null;
     loaded?.catch(() => undefined); // its error, if any, comes back where it is awaited
-    return { events, entryOf, reports, acks, read, missing, loaded };
+    return { events, entryOf, reports, acks, read, fromPending, missing, loaded };
   }
 
   /**
@@ -666,6 +670,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         actionCount,
         reports.length,
         consumer,
+        // The batch's entries are this consumer's only pending ones, unless it came from the pending
+        // list (which may hold more, read in order to the end).
+        prepared.fromPending ? -1 : acks.length,
         ...stateArgs,
         ...acks,
         ...actionArgs,
@@ -794,14 +801,16 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       readonly generation: number;
       readonly entries: Promise<Entry[]>;
       readonly prepared: Promise<Prepared>;
+      readonly fromPending: boolean;
     }
     const send = (h: Held): Read => {
+      const fromPending = h.recovering; // what read() reads
       const entries = read(redis, h);
-      const prepared = entries.then((list) => prepare(redis, h, list));
+      const prepared = entries.then((list) => prepare(redis, h, list, fromPending));
       // Their errors, if any, come back where they are awaited.
       entries.catch(() => undefined);
       prepared.catch(() => undefined);
-      return { h, generation: h.generation, entries, prepared };
+      return { h, generation: h.generation, entries, prepared, fromPending };
     };
     // Everything sent and not yet answered, to be waited for before starting over.
     const unanswered = (): unknown[] => [
@@ -886,10 +895,30 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         if (current.generation !== h.generation || held.get(h.shard) !== h) continue; // out of date
         // An empty read of the pending list ends the recovery; it says nothing of new entries, so it
         // does not count towards a round that found nothing (which pauses the loop).
-        const wasRecovering = h.recovering;
         if (h.recovering && entries.length === 0) h.recovering = false;
+        if (entries.length === 0 && !current.fromPending) {
+          // Nothing new, and no commit of the shard in flight: no entry of it should be pending. One
+          // that is was read by a worker that lost the lease without knowing (under another name, or
+          // this one's by an earlier run), and no commit of this worker's would find it (see COMMIT)
+          // on a shard that gets nothing more: take it over and read it now.
+          const summary = (await guard(redis.xpending(h.keys.events, group))) as [number, ...unknown[]];
+          if (held.get(h.shard) !== h || current.generation !== h.generation) continue;
+          if (Number(summary[0]) > 0) {
+            counts.conflicts++;
+            h.claim = true;
+            h.recovering = true;
+            h.generation++;
+            fail(
+              new SpendcapError(
+                'stray_pending',
+                `shard ${h.shard}: ${summary[0]} entries pending that this worker did not read; taking them over and reading them`,
+              ),
+            );
+            continue;
+          }
+        }
         if (entries.length === 0) {
-          if (wasRecovering || ++idle < held.size) continue;
+          if (current.fromPending || ++idle < held.size) continue;
           // A whole round found nothing new.
           idle = 0;
           if (!stopping) await pause(napMs());
@@ -925,7 +954,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           h.committing = null;
           h.generation++;
         }
-        if (!stopping) await pause(Math.min(1000, pollMs * 4));
+        if (!stopping) await pause(Math.max(1, Math.min(1000, pollMs * 4, nextRenew - Date.now())));
       }
     }
     await Promise.allSettled(unanswered());

@@ -311,6 +311,117 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     }
   });
 
+  /**
+   * Publishes one event at a time while `owner` runs, each read at once by `zombie` (a worker that lost
+   * the lease without knowing), until the zombie gets one before the owner does. Returns the events
+   * published, in order.
+   */
+  async function strayRead(
+    prefix: string,
+    zombie: string,
+    next: () => Record<string, unknown>,
+  ): Promise<Record<string, unknown>[]> {
+    const published: Record<string, unknown>[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const event = next();
+      published.push(event);
+      await publishEvents(client, [event], { shards: 1, prefix });
+      const reply = (await client.xreadgroup(
+        'GROUP',
+        'spendcap',
+        zombie,
+        'COUNT',
+        10,
+        'STREAMS',
+        shardKeys(prefix, 0).events,
+        '>',
+      )) as [string, unknown[]][] | null;
+      if ((reply?.[0]?.[1].length ?? 0) > 0) return published;
+      // The owner read it first: let it commit, and try again.
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
+    }
+    throw new Error('the zombie never read an entry before the owner');
+  }
+
+  /** Usage events of s1, a minute apart, from 10:00 on. */
+  const timedUsage = (): (() => Record<string, unknown>) => {
+    let k = 0;
+    return () => {
+      k++;
+      const at = new Date(Date.parse('2026-11-05T10:00:00Z') + k * 60_000).toISOString();
+      return { ...usage(`t${k}`, 's1', 100 * k), at: at.replace('.000Z', 'Z') };
+    };
+  };
+
+  const idleWorker = (prefix: string, consumer: string) =>
+    createWorker({
+      client,
+      policy,
+      shards: 1,
+      group: 'spendcap',
+      consumer,
+      prefix,
+      leaseMs: 30_000,
+      pollMs: 200,
+    });
+
+  it('on a shard that gets nothing more, an entry a zombie read is still found and decided: a read that finds nothing checks for pending entries', async () => {
+    const prefix = 'quiet';
+    await publishProfiles(client, [profile('s1')], { shards: 1, prefix });
+    const next = timedUsage();
+    const first = [next(), next()];
+    await publishEvents(client, first, { shards: 1, prefix });
+    const worker = idleWorker(prefix, 'owner');
+    const running = worker.start();
+    let published: Record<string, unknown>[];
+    try {
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
+      published = [...first, ...(await strayRead(prefix, 'zombie', next))];
+      // Nothing else is published: only the owner's own check can find the zombie's entry.
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 10_000 });
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    expect(worker.stats().conflicts).toBeGreaterThan(0);
+    expect(worker.stats().events).toBe(published.length);
+    const expected = await createEngine(policy).run(published, [profile('s1')]);
+    const json = await client.hget(shardKeys(prefix, 0).state('s1'), 's');
+    expect(JSON.parse(json!)).toEqual(JSON.parse(JSON.stringify(expected.states['s1'])));
+  });
+
+  it("an entry read under the owner's own name by an earlier, stalled run is decided before the events after it", async () => {
+    const prefix = 'ownname';
+    await publishProfiles(client, [profile('s1')], { shards: 1, prefix });
+    const next = timedUsage();
+    const first = [next(), next()];
+    await publishEvents(client, first, { shards: 1, prefix });
+    const worker = idleWorker(prefix, 'w');
+    const running = worker.start();
+    let published: Record<string, unknown>[];
+    try {
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
+      // The stalled run reads as 'w', the owner's name; then more events of the same subscriber come.
+      published = [...first, ...(await strayRead(prefix, 'w', next))];
+      const after = [next(), next()];
+      published.push(...after);
+      await publishEvents(client, after, { shards: 1, prefix });
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 10_000 });
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    expect(worker.stats().conflicts).toBeGreaterThan(0);
+    // In order: the state is that of one run over the events as published.
+    const expected = await createEngine(policy).run(published, [profile('s1')]);
+    expect(expected.decisions.every((d) => d.outcome === 'applied')).toBe(true);
+    const json = await client.hget(shardKeys(prefix, 0).state('s1'), 's');
+    expect(JSON.parse(json!)).toEqual(JSON.parse(JSON.stringify(expected.states['s1'])));
+    const reports = [];
+    for await (const r of readStreams(client, 'reports', { shards: 1, prefix })) reports.push(r.fields);
+    expect(reports).toEqual([]);
+  });
+
   it('a long pollMs never outlasts the lease: the worker takes its shard, decides, idles and keeps the lease, and sees a new entry by its next renewal', async () => {
     const prefix = 'longpoll';
     await publishProfiles(client, [profile('s1')], { shards: 1, prefix });
@@ -459,7 +570,16 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     ).toBe('lost');
     expect((await client.xpending(k.events, 'spendcap'))[3]).toEqual([['owner', '1']]);
     // ... nor commit: no state, no action, no acknowledgement.
-    const commitArgs = (tokenOf: string, consumer: string, version: string, json: string, ack: string) => [
+    // `expected`: the committer's pending entries it expects (its batch's), or -1 for a batch read from
+    // its pending list.
+    const commitArgs = (
+      tokenOf: string,
+      consumer: string,
+      expected: number,
+      version: string,
+      json: string,
+      ack: string,
+    ) => [
       tokenOf,
       'spendcap',
       1000,
@@ -468,6 +588,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       1,
       0,
       consumer,
+      expected,
       version,
       json,
       ack,
@@ -479,7 +600,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     ];
     const keys = [k.lease, k.events, k.actions, k.reports, k.state('s1')];
     expect(
-      await runScript(client, COMMIT, keys, commitArgs('old-token', 'zombie', '0', '{"x":1}', entry!)),
+      await runScript(client, COMMIT, keys, commitArgs('old-token', 'zombie', 1, '0', '{"x":1}', entry!)),
     ).toEqual(['lost']);
     expect(await client.exists(k.state('s1'), k.actions)).toBe(0);
     expect(await pending()).toBe(1);
@@ -488,7 +609,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     await client.xadd(k.events, '*', 'e', JSON.stringify(usage('f2', 's1', 1)));
     const [strayEntry] = await read('zombie');
     expect(strayEntry).toBeDefined();
-    const args = commitArgs('owner-token', 'owner', '0', '{"x":1}', entry!);
+    const args = commitArgs('owner-token', 'owner', 1, '0', '{"x":1}', entry!);
     expect(await runScript(client, COMMIT, keys, args)).toEqual(['stray', 'zombie']);
     expect(await client.exists(k.state('s1'), k.actions)).toBe(0);
     expect(await pending()).toBe(2);
@@ -499,16 +620,22 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       ['owner-token', 'spendcap', 'owner', '0-0', 10],
     )) as [string, string[]];
     expect(claimed[1]).toEqual([entry, strayEntry]);
+    // Now the owner has more entries pending than the batch it commits: as if an earlier run under its
+    // own name had read one. Refused too, unless the batch came from its pending list (which it reads
+    // in order to the end).
+    expect(await runScript(client, COMMIT, keys, args)).toEqual(['stray', 'owner']);
+    expect(await client.exists(k.state('s1'), k.actions)).toBe(0);
+    const recovering = commitArgs('owner-token', 'owner', -1, '0', '{"x":1}', entry!);
     // The owner's commit goes through, exactly once: the same commit again finds the version moved.
-    expect(await runScript(client, COMMIT, keys, args)).toEqual(['ok']);
-    expect(await runScript(client, COMMIT, keys, args)).toEqual(['conflict', '1']);
+    expect(await runScript(client, COMMIT, keys, recovering)).toEqual(['ok']);
+    expect(await runScript(client, COMMIT, keys, recovering)).toEqual(['conflict', '1']);
     expect(await client.xlen(k.actions)).toBe(1);
     expect(await client.hget(k.state('s1'), 'v')).toBe('1');
     expect(await pending()).toBe(1);
     expect((await client.xpending(k.events, 'spendcap'))[3]).toEqual([['owner', '1']]);
     // Versions count on in full, past where Lua's tostring would switch to 1e+14.
     await client.hset(k.state('s2'), 'v', '99999999999999', 's', '{}');
-    const big = ['owner-token', 'spendcap', 1000, 1, 0, 0, 0, 'owner', '99999999999999', '{"y":2}'];
+    const big = ['owner-token', 'spendcap', 1000, 1, 0, 0, 0, 'owner', -1, '99999999999999', '{"y":2}'];
     expect(
       await runScript(client, COMMIT, [k.lease, k.events, k.actions, k.reports, k.state('s2')], big),
     ).toEqual(['ok']);

@@ -954,7 +954,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           h.committing = null;
           h.generation++;
         }
-        if (!stopping) await pause(Math.max(1, Math.min(1000, pollMs * 4, nextRenew - Date.now())));
+        // A back-off before starting over; cut short to renew the leases when a renewal is due sooner.
+        // One that is overdue (renewals failing: the server is down) does not cut it, or the worker
+        // would retry in a tight loop.
+        const backoff = Math.min(1000, pollMs * 4);
+        const untilRenew = nextRenew - Date.now();
+        if (!stopping) await pause(untilRenew > 0 ? Math.max(1, Math.min(backoff, untilRenew)) : backoff);
       }
     }
     await Promise.allSettled(unanswered());

@@ -422,6 +422,44 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     expect(reports).toEqual([]);
   });
 
+  it('while the server is down the worker retries after a back-off, not in a tight loop, even with a client that fails commands at once', async () => {
+    const own: Harness = await startRedis();
+    // No offline queue: every command fails at once while the server is down.
+    const c = new Redis(own.url, { enableOfflineQueue: false, lazyConnect: true, maxRetriesPerRequest: 1 });
+    c.on('error', () => undefined);
+    await c.connect();
+    let errors = 0;
+    const worker = createWorker({
+      client: c,
+      policy,
+      shards: 2,
+      group: 'spendcap',
+      consumer: 'down',
+      leaseMs: 1000,
+      pollMs: 50,
+      onError: () => {
+        errors++;
+      },
+    });
+    const running = worker.start();
+    try {
+      for (let i = 0; i < 100 && worker.stats().shards.length < 2; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(worker.stats().shards).toEqual([0, 1]);
+      await own.stop();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const before = errors;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // The back-off is 4 × pollMs = 200 ms: a handful of errors in 1.5 s, not hundreds.
+      expect(errors - before).toBeGreaterThan(0);
+      expect(errors - before).toBeLessThan(40);
+    } finally {
+      await worker.stop();
+      await running;
+      c.disconnect();
+    }
+  });
+
   it('a long pollMs never outlasts the lease: the worker takes its shard, decides, idles and keeps the lease, and sees a new entry by its next renewal', async () => {
     const prefix = 'longpoll';
     await publishProfiles(client, [profile('s1')], { shards: 1, prefix });

@@ -69,20 +69,19 @@ export const REPORT_FIELDS = ['entry', 'eventId', 'subscriberId', 'outcome', 'is
  *
  * Reads are plain XREADGROUP, not fenced by the lease (a script around XREADGROUP cost Redis 2.6
  * times the read itself, 4.9 ms against 1.85 ms for 1,000 entries, to turn its reply into Lua tables
- * and back). So a worker that lost its lease
- * without knowing may still move new entries into a pending list: its consumer's, or, when it has the
- * owner's consumer name (an earlier run of it, stalled), the owner's own. The owner's next commit finds
- * them ('stray'): another consumer's pending entries, or more of its own than the batch it commits
- * (checked unless the batch came from its pending list, which it reads to the end in order anyway). It
- * then writes nothing, and the owner takes them over and reads its pending list again, in entry order,
- * before anything after them is committed. A shard with no new entries to commit is checked the same
- * way when a read finds nothing (see the worker).
+ * and back). So a worker that lost its lease without knowing may still move new entries into a pending
+ * list: its consumer's, or, when it has the owner's consumer name (an earlier run of it, stalled), the
+ * owner's own. The owner's next commit finds them ('stray'): another consumer's pending entries, or
+ * more of its own than the batch it commits (checked unless the batch came from its pending list,
+ * which it reads to the end in order anyway). It then writes nothing, and the owner takes them over
+ * and reads its pending list again, in entry order, before anything after them is committed. A shard
+ * with no new entries to commit is checked the same way when a read finds nothing (see the worker).
  *
  * KEYS: lease, events, actions, reports, then one state key per subscriber read.
  * ARGV: token, group, lease ms, #states, #acks, #actions, #reports, consumer, the consumer's pending
- * entries expected (the batch's; -1: not checked), then per state (version
- * read, new JSON or '' when unchanged), the entry ids, per action (id, subscriberId, eventId, kind,
- * JSON), per report (entry, eventId, subscriberId, outcome, issues JSON).
+ * entries expected (the batch's; -1: not checked), then per state (version read, new JSON or '' when
+ * unchanged), the entry ids, per action (id, subscriberId, eventId, kind, JSON), per report (entry,
+ * eventId, subscriberId, outcome, issues JSON).
  * Returns {'ok'}, {'lost'} (another worker holds the lease), {'stray', consumer} (another consumer has
  * entries of the shard pending) or {'conflict', i...} (the 1-based states whose version moved).
  */

@@ -162,8 +162,6 @@ interface Prepared {
   readonly acks: string[];
   /** The batch's subscribers. */
   readonly read: string[];
-  /** Whether the batch was read from the consumer's pending list (recovering), not from new entries. */
-  readonly fromPending: boolean;
   /** Those whose state and profile are being loaded, and the replies (see `load`). */
   readonly missing: string[];
   readonly loaded: Promise<(string | null)[]> | null;
@@ -494,7 +492,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
    * one, so that Redis answers the loads meanwhile; it is never sent before the shard's previous commit,
    * so what it loads is what that commit left.
    */
-  function prepare(redis: Redis, h: Held, entries: readonly Entry[], fromPending: boolean): Prepared {
+  function prepare(redis: Redis, h: Held, entries: readonly Entry[]): Prepared {
     const events: unknown[] = [];
     const entryOf: string[] = [];
     const reports: Report[] = [];
@@ -548,7 +546,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const missing = read.filter((id) => !h.cache.has(id) && !(committing?.has(id) ?? false));
     const loaded = missing.length > 0 ? load(redis, h, missing) : null;
     loaded?.catch(() => undefined); // its error, if any, comes back where it is awaited
-    return { events, entryOf, reports, acks, read, fromPending, missing, loaded };
+    return { events, entryOf, reports, acks, read, missing, loaded };
   }
 
   /**
@@ -564,9 +562,15 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   /**
    * Decides one prepared batch of a shard and sends its commit. The commit's reply is handled by the
    * promise returned (inside an object, so that it is not awaited here): the caller decides another
-   * shard's batch meanwhile, while Redis runs the commit.
+   * shard's batch meanwhile, while Redis runs the commit. `fromPending`: the batch was read from the
+   * consumer's pending list, which may hold more of its entries than the batch.
    */
-  async function decide(redis: Redis, h: Held, prepared: Prepared): Promise<{ commit: Promise<void> }> {
+  async function decide(
+    redis: Redis,
+    h: Held,
+    prepared: Prepared,
+    fromPending: boolean,
+  ): Promise<{ commit: Promise<void> }> {
     const { events, entryOf, reports, acks, read, missing } = prepared;
     // The states: from memory when this worker committed them last, else as loaded from Redis (with
     // the profile, for a subscriber that has no state yet). One that was in memory when the batch was
@@ -672,7 +676,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         consumer,
         // The batch's entries are this consumer's only pending ones, unless it came from the pending
         // list (which may hold more, read in order to the end).
-        prepared.fromPending ? -1 : acks.length,
+        fromPending ? -1 : acks.length,
         ...stateArgs,
         ...acks,
         ...actionArgs,
@@ -706,6 +710,19 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     };
   }
 
+  /**
+   * Entries of the shard that this worker did not read are pending (a worker that lost the lease
+   * without knowing read them, under another name or this one's): take every pending entry over and
+   * read the pending list again, in entry order, before anything newer.
+   */
+  function takeOverStrays(h: Held, what: string): void {
+    counts.conflicts++;
+    h.recovering = true;
+    h.claim = true;
+    h.generation++;
+    fail(new SpendcapError('stray_pending', `shard ${h.shard}: ${what}; taking them over and reading them`));
+  }
+
   /** Handles the reply of a batch's commit. */
   function settle(h: Held, reply: string[], batch: Sent): void {
     const { read, states, versions, written } = batch;
@@ -714,19 +731,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       return;
     }
     if (reply[0] === 'stray') {
-      // Another consumer read entries of this shard into its pending list (a worker that lost the
-      // lease without knowing): take them over and read the pending list again, in entry order.
-      counts.conflicts++;
+      // The batch was decided on the states in memory, in place: they are forgotten with it.
       h.cache.clear();
-      h.recovering = true;
-      h.claim = true;
-      h.generation++;
-      fail(
-        new SpendcapError(
-          'stray_pending',
-          `shard ${h.shard}: consumer '${reply[1]}' holds entries of it pending; taking them over and reading again`,
-        ),
-      );
+      takeOverStrays(h, `consumer '${reply[1]}' holds entries of it pending`);
       return;
     }
     if (reply[0] === 'conflict') {
@@ -801,12 +808,13 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       readonly generation: number;
       readonly entries: Promise<Entry[]>;
       readonly prepared: Promise<Prepared>;
+      /** Whether it reads the consumer's pending list (recovering), not new entries. */
       readonly fromPending: boolean;
     }
     const send = (h: Held): Read => {
       const fromPending = h.recovering; // what read() reads
       const entries = read(redis, h);
-      const prepared = entries.then((list) => prepare(redis, h, list, fromPending));
+      const prepared = entries.then((list) => prepare(redis, h, list));
       // Their errors, if any, come back where they are awaited.
       entries.catch(() => undefined);
       prepared.catch(() => undefined);
@@ -904,16 +912,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           const summary = (await guard(redis.xpending(h.keys.events, group))) as [number, ...unknown[]];
           if (held.get(h.shard) !== h || current.generation !== h.generation) continue;
           if (Number(summary[0]) > 0) {
-            counts.conflicts++;
-            h.claim = true;
-            h.recovering = true;
-            h.generation++;
-            fail(
-              new SpendcapError(
-                'stray_pending',
-                `shard ${h.shard}: ${summary[0]} entries pending that this worker did not read; taking them over and reading them`,
-              ),
-            );
+            takeOverStrays(h, `${summary[0]} entries pending that this worker did not read`);
             continue;
           }
         }
@@ -925,7 +924,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           continue;
         }
         idle = 0;
-        const { commit } = await decide(redis, h, await current.prepared);
+        const { commit } = await decide(redis, h, await current.prepared, current.fromPending);
         const handled: Promise<void> = commit.then(
           () => {
             if (inflight.get(h.shard) === handled) inflight.delete(h.shard);

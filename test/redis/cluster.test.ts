@@ -353,8 +353,22 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     };
   };
 
-  const idleWorker = (prefix: string, consumer: string) =>
-    createWorker({
+  /**
+   * Runs an idle-polling worker named `consumer` on one shard of `prefix`: two events of s1 decided,
+   * then one read at once by `zombie` (see strayRead), then `more` (events published after it, if
+   * any), until every entry is committed. Returns the worker and every event published, in order.
+   */
+  async function runWithStray(
+    prefix: string,
+    consumer: string,
+    zombie: string,
+    more: number,
+  ): Promise<{ worker: ReturnType<typeof createWorker>; published: Record<string, unknown>[] }> {
+    await publishProfiles(client, [profile('s1')], { shards: 1, prefix });
+    const next = timedUsage();
+    const published = [next(), next()];
+    await publishEvents(client, published, { shards: 1, prefix });
+    const worker = createWorker({
       client,
       policy,
       shards: 1,
@@ -364,61 +378,46 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       leaseMs: 30_000,
       pollMs: 200,
     });
-
-  it('on a shard that gets nothing more, an entry a zombie read is still found and decided: a read that finds nothing checks for pending entries', async () => {
-    const prefix = 'quiet';
-    await publishProfiles(client, [profile('s1')], { shards: 1, prefix });
-    const next = timedUsage();
-    const first = [next(), next()];
-    await publishEvents(client, first, { shards: 1, prefix });
-    const worker = idleWorker(prefix, 'owner');
     const running = worker.start();
-    let published: Record<string, unknown>[];
     try {
       await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
-      published = [...first, ...(await strayRead(prefix, 'zombie', next))];
-      // Nothing else is published: only the owner's own check can find the zombie's entry.
-      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 10_000 });
-    } finally {
-      await worker.stop();
-      await running;
-    }
-    expect(worker.stats().conflicts).toBeGreaterThan(0);
-    expect(worker.stats().events).toBe(published.length);
-    const expected = await createEngine(policy).run(published, [profile('s1')]);
-    const json = await client.hget(shardKeys(prefix, 0).state('s1'), 's');
-    expect(JSON.parse(json!)).toEqual(JSON.parse(JSON.stringify(expected.states['s1'])));
-  });
-
-  it("an entry read under the owner's own name by an earlier, stalled run is decided before the events after it", async () => {
-    const prefix = 'ownname';
-    await publishProfiles(client, [profile('s1')], { shards: 1, prefix });
-    const next = timedUsage();
-    const first = [next(), next()];
-    await publishEvents(client, first, { shards: 1, prefix });
-    const worker = idleWorker(prefix, 'w');
-    const running = worker.start();
-    let published: Record<string, unknown>[];
-    try {
-      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
-      // The stalled run reads as 'w', the owner's name; then more events of the same subscriber come.
-      published = [...first, ...(await strayRead(prefix, 'w', next))];
-      const after = [next(), next()];
+      published.push(...(await strayRead(prefix, zombie, next)));
+      const after = Array.from({ length: more }, next);
       published.push(...after);
-      await publishEvents(client, after, { shards: 1, prefix });
+      if (after.length > 0) await publishEvents(client, after, { shards: 1, prefix });
       await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 10_000 });
     } finally {
       await worker.stop();
       await running;
     }
-    expect(worker.stats().conflicts).toBeGreaterThan(0);
-    // In order: the state is that of one run over the events as published.
-    const expected = await createEngine(policy).run(published, [profile('s1')]);
+    return { worker, published };
+  }
+
+  /** The stored state of s1 is that of one in-process run over `events`, in order. */
+  async function expectStateOfOneRun(prefix: string, events: Record<string, unknown>[]): Promise<void> {
+    const expected = await createEngine(policy).run(events, [profile('s1')]);
     expect(expected.decisions.every((d) => d.outcome === 'applied')).toBe(true);
     const json = await client.hget(shardKeys(prefix, 0).state('s1'), 's');
     expect(JSON.parse(json!)).toEqual(JSON.parse(JSON.stringify(expected.states['s1'])));
+  }
+
+  it('on a shard that gets nothing more, an entry a zombie read is still found and decided: a read that finds nothing checks for pending entries', async () => {
+    // Nothing is published after the zombie's read: only the owner's own check can find its entry.
+    const { worker, published } = await runWithStray('quiet', 'owner', 'zombie', 0);
+    expect(worker.stats().conflicts).toBeGreaterThan(0);
+    expect(worker.stats().events).toBe(published.length);
+    await expectStateOfOneRun('quiet', published);
+  });
+
+  it("an entry read under the owner's own name by an earlier, stalled run is decided before the events after it", async () => {
+    // The stalled run reads as 'w', the owner's name; then more events of the same subscriber come.
+    const { worker, published } = await runWithStray('ownname', 'w', 'w', 2);
+    expect(worker.stats().conflicts).toBeGreaterThan(0);
+    // In order: the state is that of one run over the events as published.
+    await expectStateOfOneRun('ownname', published);
     const reports = [];
-    for await (const r of readStreams(client, 'reports', { shards: 1, prefix })) reports.push(r.fields);
+    for await (const r of readStreams(client, 'reports', { shards: 1, prefix: 'ownname' }))
+      reports.push(r.fields);
     expect(reports).toEqual([]);
   });
 

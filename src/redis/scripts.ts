@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { encodeCommand, encodedSender, loadedSender, type Arg, type SendEncoded } from './encode.js';
 
 /** A Lua script run by its SHA1, loaded again when the server has lost it (after a restart). */
 export interface Script {
@@ -11,13 +12,51 @@ const script = (lua: string): Script => ({ lua, sha: createHash('sha1').update(l
 
 /**
  * Runs a script: EVALSHA, and EVAL when the server does not know the script (a restarted server starts
- * with an empty script cache). Either way the script runs once: NOSCRIPT means it did not run.
+ * with an empty script cache). Either way the script runs once: NOSCRIPT means it did not run. The
+ * command is encoded at once, in one pass (see `encodedSender`), its keys under the client's
+ * `keyPrefix` as ioredis would put them; the arguments are not kept until the reply.
  */
-export async function runScript(
+export function runScript(
   client: Redis,
   s: Script,
   keys: readonly string[],
-  args: readonly (string | number | Buffer)[],
+  args: readonly Arg[],
+): Promise<unknown> {
+  const send = loadedSender();
+  if (send === undefined) return encodedSender().then(() => runScript(client, s, keys, args));
+  if (send === null) return runScriptPlain(client, s, keys, args);
+  const prefix = client.options.keyPrefix ?? '';
+  const k = prefix === '' ? keys : keys.map((key) => prefix + key);
+  const bytes = encodeCommand('evalsha', [s.sha, k.length, ...k, ...args]);
+  return sendScript(send, client, s, bytes, k.length + args.length + 2);
+}
+
+/** Sends a script's EVALSHA bytes; on NOSCRIPT, the same command as EVAL with the script's text. */
+async function sendScript(
+  send: SendEncoded,
+  client: Redis,
+  s: Script,
+  bytes: Buffer,
+  parts: number,
+): Promise<unknown> {
+  try {
+    return await send(client, 'evalsha', bytes);
+  } catch (error) {
+    if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+    // The same command with EVAL and the script's text in place of EVALSHA and its SHA1: what
+    // encodeCommand wrote after those is kept as it is.
+    const rest = bytes.subarray(`*${parts + 1}\r\n$7\r\nevalsha\r\n$40\r\n${s.sha}\r\n`.length);
+    const head = `*${parts + 1}\r\n$4\r\neval\r\n$${Buffer.byteLength(s.lua)}\r\n${s.lua}\r\n`;
+    return await send(client, 'eval', Buffer.concat([Buffer.from(head), rest]));
+  }
+}
+
+/** `runScript` with ioredis's own commands. */
+async function runScriptPlain(
+  client: Redis,
+  s: Script,
+  keys: readonly string[],
+  args: readonly Arg[],
 ): Promise<unknown> {
   try {
     return await client.evalsha(s.sha, keys.length, ...keys, ...args);
@@ -36,7 +75,7 @@ export async function runScript(
 export async function runScriptEach(
   client: Redis,
   s: Script,
-  calls: readonly { keys: readonly string[]; args: readonly (string | number | Buffer)[] }[],
+  calls: readonly { keys: readonly string[]; args: readonly Arg[] }[],
 ): Promise<unknown[]> {
   const replies = new Array<unknown>(calls.length);
   let todo = calls.map((_, i) => i);

@@ -35,8 +35,10 @@ export async function progress(client: Redis, options: StreamOptions): Promise<S
   const prefix = prefixOf(options);
   const group = options.group ?? 'spendcap';
   const p = client.pipeline();
+  // ioredis puts a client's keyPrefix on the keys of most commands, but not on XINFO's.
+  const keyPrefix = client.options?.keyPrefix ?? '';
   for (let shard = 0; shard < shards; shard++) {
-    const key = shardKeys(prefix, shard).events;
+    const key = keyPrefix + shardKeys(prefix, shard).events;
     p.call('XINFO', 'STREAM', key);
     p.call('XINFO', 'GROUPS', key);
   }

@@ -33,11 +33,15 @@ import {
   TAKE_BACK,
 } from './scripts.js';
 
+/** Every script the worker runs, loaded when it (re)connects. */
+const SCRIPTS = [COMMIT, LOAD, CLAIM, RENEW, TAKE_BACK, RELEASE, HEARTBEAT];
+
 /** Options of `createWorker`. */
 export interface WorkerOptions {
   /**
    * A connection to the Redis server. The worker opens its own connection from it
    * (`client.duplicate`), set never to resend a command whose reply was lost, and closes it on `stop`.
+   * A `keyPrefix` of the client's comes before `prefix` in every key, as on the client's own commands.
    */
   readonly client: Redis;
   /** The policy, from `loadPolicy`. */
@@ -230,12 +234,13 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   if (options.client === null || typeof options.client?.duplicate !== 'function')
     throw new SpendcapError('invalid_option', 'client: expected an ioredis client');
   const { group, consumer } = options;
-  const prefix = prefixOf(options);
+  // ioredis puts a client's keyPrefix on the keys of most commands but not on XGROUP's, so the worker's
+  // connection has none and the worker puts it on every key itself.
+  const prefix = (options.client.options?.keyPrefix ?? '') + prefixOf(options);
   const engine = createEngine(options.policy, options.engine) as ReturnType<typeof createEngine> &
     AdoptingRun;
   const onError = options.onError ?? (() => undefined);
   const token = `${consumer}:${randomUUID()}`;
-  const tokenBytes = Buffer.from(token);
   const registry = workersKey(prefix);
 
   const counts = {
@@ -308,10 +313,14 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   let peers = 0;
 
   async function ensureGroups(redis: Redis): Promise<void> {
-    // In one round trip; a group that exists already (BUSYGROUP) is what is wanted.
+    // In one round trip; a group that exists already (BUSYGROUP) is what is wanted. The scripts are
+    // loaded too: a server that has just started knows none, and a commit whose EVALSHA it refused
+    // (NOSCRIPT) runs as EVAL only after the read-ahead sent behind it, which the commit then finds
+    // pending and refuses as 'stray' (recovered, but reported as an error for nothing).
     const p = redis.pipeline();
     for (let shard = 0; shard < shards; shard++)
       p.xgroup('CREATE', shardKeys(prefix, shard).events, group, '0', 'MKSTREAM');
+    for (const s of SCRIPTS) p.script('LOAD', s.lua);
     for (const [error] of (await guard(p.exec())) ?? [])
       if (error && !error.message.startsWith('BUSYGROUP')) throw error;
   }
@@ -624,10 +633,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const result = await engine[ADOPTING_RUN](events, profiles, initial);
 
     const keys = [h.keys.lease, h.keys.events, h.keys.actions, h.keys.reports];
-    // The texts written (states, actions) go to the commit as Buffers, made at once: ioredis would make
-    // the same Buffers when it sends the commit, but would keep the strings alive until the reply,
-    // through every young-generation collection meanwhile.
-    const stateArgs: (string | Buffer)[] = [];
+    // The texts written (states, actions) are encoded into the commit's bytes when it is sent (see
+    // runScript), and not kept until its reply.
+    const stateArgs: string[] = [];
     const written = new Set<string>();
     const made = result.made ?? new Set<string>();
     for (const id of read) {
@@ -636,9 +644,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       // that passed the fast check), never a stored state it refused.
       const changed = made.has(id);
       if (changed) written.add(id);
-      stateArgs.push(versions.get(id)!, changed ? Buffer.from(JSON.stringify(result.states[id])) : '');
+      stateArgs.push(versions.get(id)!, changed ? JSON.stringify(result.states[id]) : '');
     }
-    const actionArgs: (string | Buffer)[] = [];
+    const actionArgs: string[] = [];
     let actionCount = 0;
     result.decisions.forEach((d: BatchDecision, k: number) => {
       for (const action of d.actions) {
@@ -647,7 +655,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
           d.subscriberId ?? '',
           d.eventId ?? '',
           action.kind,
-          Buffer.from(JSON.stringify(action)),
+          JSON.stringify(action),
         );
         actionCount++;
       }
@@ -663,10 +671,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     const reportArgs = reports.flatMap(reportValues);
     const sent = guard(
       runScript(redis, COMMIT, keys, [
-        // A Buffer among the arguments has ioredis encode each argument on its own, rather than join
-        // them all into one string first: one action text with a non-ASCII letter would make that
-        // string two-byte and its UTF-8 encoding several times slower.
-        tokenBytes,
+        token,
         group,
         leaseMs,
         read.length,
@@ -769,6 +774,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
 
   async function loop(): Promise<void> {
     const redis = options.client.duplicate({
+      keyPrefix: '', // in `prefix`
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 1,
       // No ioredis command timeout: its timers outlive dropped commands and keep a stopped process
@@ -941,8 +947,10 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         await Promise.allSettled(unanswered());
         broken.set = false;
         broken.error = undefined;
-        // A consumer group deleted by hand is created again (reading from the start).
-        if (error instanceof Error && error.message.includes('NOGROUP')) ready = false;
+        // The groups are made sure of and the scripts loaded again before anything else: a consumer
+        // group deleted by hand is created again (reading from the start), and a restarted server
+        // has lost the scripts.
+        ready = false;
         inflight.clear();
         ahead.clear();
         fail(error);

@@ -492,6 +492,85 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     expect(await client.hget(shardKeys(prefix, 0).state('s1'), 'v')).toBe('2');
   });
 
+  /**
+   * Publishes `w` through `c` and runs one worker on it until every entry is committed; returns what
+   * it reported through onError. `beforeStart` runs between publishing and starting the worker.
+   */
+  async function publishAndRunOne(
+    c: Redis,
+    w: Workload,
+    o: { shards: number; prefix: string; consumer: string; batchSize: number },
+    beforeStart: () => Promise<unknown> = async () => {},
+  ): Promise<string[]> {
+    await publishProfiles(c, w.profiles, { shards: o.shards, prefix: o.prefix });
+    await publishEvents(c, w.events, { shards: o.shards, prefix: o.prefix });
+    await beforeStart();
+    const errors: string[] = [];
+    const worker = createWorker({
+      ...o,
+      client: c,
+      policy,
+      group: 'spendcap',
+      leaseMs: 1000,
+      pollMs: 5,
+      onError: (error) => errors.push(String(error)),
+    });
+    const running = worker.start();
+    try {
+      // progress() through the same client (ioredis puts no keyPrefix on XINFO's key).
+      await waitUntilDone(c, { shards: o.shards, prefix: o.prefix, timeoutMs: 30_000 });
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    return errors;
+  }
+
+  async function actionIds(c: Redis, shards: number, prefix: string): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const r of readStreams(c, 'actions', { shards, prefix })) ids.push(r.fields['id']!);
+    return ids.sort();
+  }
+
+  it('with a client that has a keyPrefix, every key is under it, and the states and actions are those of one engine.run', async () => {
+    const shards = 2;
+    const w = generateW1({ subscribers: 20, events: 300, seed: 11 }) as Workload;
+    const expected = await createEngine(policy).run(w.events, w.profiles);
+    const expectedIds = expected.decisions.flatMap((d) => d.actions.map((a) => a.id)).sort();
+    expect(expectedIds.length).toBeGreaterThan(5);
+    const prefixed = new Redis(redis.url, { keyPrefix: 'kp:' });
+    try {
+      const options = { shards, prefix: 'p', consumer: 'kp', batchSize: 50 };
+      expect(await publishAndRunOne(prefixed, w, options)).toEqual([]);
+      expect((await progress(prefixed, { shards, prefix: 'p' })).map((x) => x.length)).toEqual(
+        (await progress(client, { shards, prefix: 'kp:p' })).map((x) => x.length),
+      );
+      expect(await actionIds(prefixed, shards, 'p')).toEqual(expectedIds);
+    } finally {
+      prefixed.disconnect();
+    }
+    // The keys as the server has them: 'kp:', then the worker's own; none without it.
+    expect((await client.keys('*')).filter((k) => k.startsWith('p:'))).toEqual([]);
+    expect(await actionIds(client, shards, 'kp:p')).toEqual(expectedIds);
+    for (const id of Object.keys(expected.states)) {
+      const json = await client.hget(shardKeys('kp:p', shardOf(id, shards)).state(id), 's');
+      expect(JSON.parse(json!), `state of ${id}`).toEqual(JSON.parse(JSON.stringify(expected.states[id])));
+    }
+  });
+
+  it('on a server that knows none of the scripts (as after a restart), the first commits report no error', async () => {
+    // A commit whose EVALSHA the server refuses runs as EVAL only after the read-ahead sent behind
+    // it; the worker loads its scripts on connecting, so that none is refused.
+    const shards = 2;
+    const w = generateW1({ subscribers: 30, events: 600, seed: 5 }) as Workload;
+    const options = { shards, prefix: 'nos', consumer: 'n1', batchSize: 25 };
+    expect(await publishAndRunOne(client, w, options, () => client.script('FLUSH'))).toEqual([]);
+    const expected = await createEngine(policy).run(w.events, w.profiles);
+    expect(await actionIds(client, shards, 'nos')).toEqual(
+      expected.decisions.flatMap((d) => d.actions.map((a) => a.id)).sort(),
+    );
+  });
+
   it('publishEvents refuses an event without a subscriber id, naming its index, and writes nothing', async () => {
     await expect(
       publishEvents(client, [usage('a', 's1', 1), { type: 'usage', id: 'b' }], {

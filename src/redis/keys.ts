@@ -8,6 +8,14 @@ import { SpendcapError } from '../errors.js';
  * touch them all atomically. The worker registry is the only key outside any shard.
  */
 
+/**
+ * The `keyPrefix` of an ioredis client ('' without one), for the keys spendcap prefixes itself: ioredis
+ * puts it on the keys of most commands, but not on those of XGROUP, XINFO or a pre-encoded command.
+ */
+export const keyPrefixOf = (client: {
+  readonly options?: { readonly keyPrefix?: string | undefined };
+}): string => client.options?.keyPrefix ?? '';
+
 /** The most shards a deployment may have: one Redis Cluster slot each at most. */
 export const MAX_SHARDS = 16_384;
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { encodeCommand, encodedSender, loadedSender, type Arg, type SendEncoded } from './encode.js';
+import { keyPrefixOf } from './keys.js';
 
 /** A Lua script run by its SHA1, loaded again when the server has lost it (after a restart). */
 export interface Script {
@@ -25,7 +26,7 @@ export function runScript(
   const send = loadedSender();
   if (send === undefined) return encodedSender().then(() => runScript(client, s, keys, args));
   if (send === null) return runScriptPlain(client, s, keys, args);
-  const prefix = client.options.keyPrefix ?? '';
+  const prefix = keyPrefixOf(client);
   const k = prefix === '' ? keys : keys.map((key) => prefix + key);
   const bytes = encodeCommand('evalsha', [s.sha, k.length, ...k, ...args]);
   return sendScript(send, client, s, bytes, k.length + args.length + 2);

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { checkInteger, MAX_SHARDS, prefixOf, shardKeys } from './keys.js';
+import { checkInteger, keyPrefixOf, MAX_SHARDS, prefixOf, shardKeys } from './keys.js';
 
 /** Where one shard's consumer group stands. */
 export interface ShardProgress {
@@ -35,8 +35,7 @@ export async function progress(client: Redis, options: StreamOptions): Promise<S
   const prefix = prefixOf(options);
   const group = options.group ?? 'spendcap';
   const p = client.pipeline();
-  // ioredis puts a client's keyPrefix on the keys of most commands, but not on XINFO's.
-  const keyPrefix = client.options?.keyPrefix ?? '';
+  const keyPrefix = keyPrefixOf(client); // not put on XINFO's keys by ioredis
   for (let shard = 0; shard < shards; shard++) {
     const key = keyPrefix + shardKeys(prefix, shard).events;
     p.call('XINFO', 'STREAM', key);

@@ -13,6 +13,7 @@ import type { SubscriberProfile } from '../schema/profile.js';
 import type { SubscriberState } from '../schema/state.js';
 import {
   checkInteger,
+  keyPrefixOf,
   MAX_SHARDS,
   prefixOf,
   shardKeys,
@@ -234,9 +235,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   if (options.client === null || typeof options.client?.duplicate !== 'function')
     throw new SpendcapError('invalid_option', 'client: expected an ioredis client');
   const { group, consumer } = options;
-  // ioredis puts a client's keyPrefix on the keys of most commands but not on XGROUP's, so the worker's
-  // connection has none and the worker puts it on every key itself.
-  const prefix = (options.client.options?.keyPrefix ?? '') + prefixOf(options);
+  // The worker's connection has no keyPrefix (ioredis does not put it on XGROUP's keys): the worker
+  // puts the client's on every key itself.
+  const prefix = keyPrefixOf(options.client) + prefixOf(options);
   const engine = createEngine(options.policy, options.engine) as ReturnType<typeof createEngine> &
     AdoptingRun;
   const onError = options.onError ?? (() => undefined);
@@ -312,11 +313,12 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   // How many workers were live at the last heartbeat.
   let peers = 0;
 
-  async function ensureGroups(redis: Redis): Promise<void> {
-    // In one round trip; a group that exists already (BUSYGROUP) is what is wanted. The scripts are
-    // loaded too: a server that has just started knows none, and a commit whose EVALSHA it refused
-    // (NOSCRIPT) runs as EVAL only after the read-ahead sent behind it, which the commit then finds
-    // pending and refuses as 'stray' (recovered, but reported as an error for nothing).
+  async function prepareServer(redis: Redis): Promise<void> {
+    // The consumer groups and the scripts, in one round trip; a group that exists already (BUSYGROUP)
+    // is what is wanted. The scripts are loaded because a server that has just started knows none,
+    // and a commit whose EVALSHA it refused (NOSCRIPT) runs as EVAL only after the read-ahead sent
+    // behind it, which the commit then finds pending and refuses as 'stray' (recovered, but reported
+    // as an error for nothing).
     const p = redis.pipeline();
     for (let shard = 0; shard < shards; shard++)
       p.xgroup('CREATE', shardKeys(prefix, shard).events, group, '0', 'MKSTREAM');
@@ -854,7 +856,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
       try {
         if (broken.set) throw broken.error;
         if (!ready) {
-          await ensureGroups(redis);
+          await prepareServer(redis);
           ready = true;
         }
         const now = Date.now();

@@ -13,6 +13,7 @@ import {
   readStreams,
   shardKeys,
   shardOf,
+  type WorkerOptions,
 } from 'spendcap/redis';
 import { CLAIM, COMMIT, runScript } from '../../src/redis/scripts';
 import { generateW1 } from '../../bench/workload.mjs';
@@ -244,7 +245,8 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     cost: { amount: cost, currency: 'PLN' },
   });
 
-  const soloWorker = (prefix: string, shards: number) =>
+  /** One worker on the suite's server; `more` replaces any of its options (another client, say). */
+  const soloWorker = (prefix: string, shards: number, more: Partial<WorkerOptions> = {}) =>
     createWorker({
       client,
       policy,
@@ -254,18 +256,35 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       prefix,
       leaseMs: 1000,
       pollMs: 5,
+      ...more,
     });
 
+  /**
+   * Runs one worker until every entry is committed, and returns its stats and what it reported
+   * through onError. progress() goes through the worker's client (ioredis puts no keyPrefix on
+   * XINFO's key).
+   */
   async function drain(
     prefix: string,
     shards: number,
-  ): Promise<ReturnType<ReturnType<typeof createWorker>['stats']>> {
-    const worker = soloWorker(prefix, shards);
+    more: Partial<WorkerOptions> = {},
+  ): Promise<{ stats: ReturnType<ReturnType<typeof createWorker>['stats']>; errors: string[] }> {
+    const errors: string[] = [];
+    const worker = soloWorker(prefix, shards, { ...more, onError: (e) => errors.push(String(e)) });
     const running = worker.start();
-    await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
-    await worker.stop();
-    await running;
-    return worker.stats();
+    try {
+      await waitUntilDone(more.client ?? client, { shards, prefix, timeoutMs: 30_000 });
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    return { stats: worker.stats(), errors };
+  }
+
+  async function actionIds(c: Redis, shards: number, prefix: string): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const r of readStreams(c, 'actions', { shards, prefix })) ids.push(r.fields['id']!);
+    return ids.sort();
   }
 
   it('with the reference evaluator (json-rules-engine) the worker writes the states and actions of one engine.run in that mode', async () => {
@@ -297,11 +316,9 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       await running;
     }
     expect(worker.stats().batches).toBeGreaterThan(10);
-    const ids: string[] = [];
-    for await (const r of readStreams(client, 'actions', { shards, prefix })) ids.push(r.fields['id']!);
     const expectedIds = expected.decisions.flatMap((d) => d.actions.map((a) => a.id));
     expect(expectedIds.length).toBeGreaterThan(50);
-    expect(ids.sort()).toEqual(expectedIds.sort());
+    expect(await actionIds(client, shards, prefix)).toEqual(expectedIds.sort());
     const subscribers = Object.keys(expected.states);
     expect(subscribers.length).toBeGreaterThan(10);
     for (const id of subscribers) {
@@ -492,46 +509,6 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     expect(await client.hget(shardKeys(prefix, 0).state('s1'), 'v')).toBe('2');
   });
 
-  /**
-   * Publishes `w` through `c` and runs one worker on it until every entry is committed; returns what
-   * it reported through onError. `beforeStart` runs between publishing and starting the worker.
-   */
-  async function publishAndRunOne(
-    c: Redis,
-    w: Workload,
-    o: { shards: number; prefix: string; consumer: string; batchSize: number },
-    beforeStart: () => Promise<unknown> = async () => {},
-  ): Promise<string[]> {
-    await publishProfiles(c, w.profiles, { shards: o.shards, prefix: o.prefix });
-    await publishEvents(c, w.events, { shards: o.shards, prefix: o.prefix });
-    await beforeStart();
-    const errors: string[] = [];
-    const worker = createWorker({
-      ...o,
-      client: c,
-      policy,
-      group: 'spendcap',
-      leaseMs: 1000,
-      pollMs: 5,
-      onError: (error) => errors.push(String(error)),
-    });
-    const running = worker.start();
-    try {
-      // progress() through the same client (ioredis puts no keyPrefix on XINFO's key).
-      await waitUntilDone(c, { shards: o.shards, prefix: o.prefix, timeoutMs: 30_000 });
-    } finally {
-      await worker.stop();
-      await running;
-    }
-    return errors;
-  }
-
-  async function actionIds(c: Redis, shards: number, prefix: string): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const r of readStreams(c, 'actions', { shards, prefix })) ids.push(r.fields['id']!);
-    return ids.sort();
-  }
-
   it('with a client that has a keyPrefix, every key is under it, and the states and actions are those of one engine.run', async () => {
     const shards = 2;
     const w = generateW1({ subscribers: 20, events: 300, seed: 11 }) as Workload;
@@ -540,8 +517,10 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     expect(expectedIds.length).toBeGreaterThan(5);
     const prefixed = new Redis(redis.url, { keyPrefix: 'kp:' });
     try {
-      const options = { shards, prefix: 'p', consumer: 'kp', batchSize: 50 };
-      expect(await publishAndRunOne(prefixed, w, options)).toEqual([]);
+      await publishProfiles(prefixed, w.profiles, { shards, prefix: 'p' });
+      await publishEvents(prefixed, w.events, { shards, prefix: 'p' });
+      const { errors } = await drain('p', shards, { client: prefixed, consumer: 'kp', batchSize: 50 });
+      expect(errors).toEqual([]);
       expect((await progress(prefixed, { shards, prefix: 'p' })).map((x) => x.length)).toEqual(
         (await progress(client, { shards, prefix: 'kp:p' })).map((x) => x.length),
       );
@@ -563,8 +542,11 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     // it; the worker loads its scripts on connecting, so that none is refused.
     const shards = 2;
     const w = generateW1({ subscribers: 30, events: 600, seed: 5 }) as Workload;
-    const options = { shards, prefix: 'nos', consumer: 'n1', batchSize: 25 };
-    expect(await publishAndRunOne(client, w, options, () => client.script('FLUSH'))).toEqual([]);
+    await publishProfiles(client, w.profiles, { shards, prefix: 'nos' });
+    await publishEvents(client, w.events, { shards, prefix: 'nos' });
+    await client.script('FLUSH');
+    const { errors } = await drain('nos', shards, { consumer: 'n1', batchSize: 25 });
+    expect(errors).toEqual([]);
     const expected = await createEngine(policy).run(w.events, w.profiles);
     expect(await actionIds(client, shards, 'nos')).toEqual(
       expected.decisions.flatMap((d) => d.actions.map((a) => a.id)).sort(),
@@ -600,7 +582,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     const other = 1 - home;
     await client.xadd(shardKeys(prefix, home).events, '*', 'e', '{not json');
     await client.xadd(shardKeys(prefix, other).events, '*', 'e', JSON.stringify(usage('u3', 's1', 100)));
-    const stats = await drain(prefix, shards);
+    const { stats } = await drain(prefix, shards);
     expect(stats.events).toBe(4);
     const reports = [];
     for await (const r of readStreams(client, 'reports', { shards, prefix })) reports.push(r.fields);

@@ -25,7 +25,9 @@ describe('encodeCommand', () => {
   it('writes the bytes ioredis would write, for any arguments: any strings (lone surrogates too), numbers and Buffers', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('evalsha', 'eval', 'xadd', 'hset'),
+        // Not hset, hmset, mset or msetnx: ioredis rewrites their arguments (an object, a Buffer too,
+        // as its field-value pairs) before encoding them.
+        fc.constantFrom('evalsha', 'eval', 'xadd', 'xack'),
         fc.array(arg, { maxLength: 12 }),
         (name, args) => {
           expect(encodeCommand(name, args).equals(ioredisBytes(name, args))).toBe(true);

@@ -19,23 +19,49 @@ export const keyPrefixOf = (client: {
 /** The most shards a deployment may have: one Redis Cluster slot each at most. */
 export const MAX_SHARDS = 16_384;
 
-const encoder = new TextEncoder();
-
 /**
  * The shard of a subscriber: 32-bit FNV-1a over the UTF-8 bytes of `subscriberId`, modulo `shards`.
  * Stable across processes, machines and languages (a producer in another language computes the same
  * with the same four lines), so each subscriber's events always go to one stream and stay in order.
+ * A lone surrogate counts as U+FFFD's bytes, as in `TextEncoder` and `Buffer.from(id, 'utf8')`.
  *
  * @example
  * shardOf('s-000017', 8); // 0..7, the same everywhere
  */
 export function shardOf(subscriberId: string, shards: number): number {
+  // The UTF-8 bytes are made on the way rather than by TextEncoder, whose Uint8Array for a short id
+  // cost more than the hash (about 2 µs an event in a worker's profile).
+  const P = 0x01000193;
   let hash = 0x811c9dc5;
-  for (const byte of encoder.encode(subscriberId)) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193) >>> 0;
+  const n = subscriberId.length;
+  for (let i = 0; i < n; i++) {
+    let c = subscriberId.charCodeAt(i);
+    if (c < 0x80) {
+      hash = Math.imul(hash ^ c, P);
+      continue;
+    }
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = i + 1 < n ? subscriberId.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        // A surrogate pair: one code point, four bytes.
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+        hash = Math.imul(hash ^ (0xf0 | (cp >> 18)), P);
+        hash = Math.imul(hash ^ (0x80 | ((cp >> 12) & 0x3f)), P);
+        hash = Math.imul(hash ^ (0x80 | ((cp >> 6) & 0x3f)), P);
+        hash = Math.imul(hash ^ (0x80 | (cp & 0x3f)), P);
+        continue;
+      }
+      c = 0xfffd;
+    }
+    if (c < 0x800) hash = Math.imul(hash ^ (0xc0 | (c >> 6)), P);
+    else {
+      hash = Math.imul(hash ^ (0xe0 | (c >> 12)), P);
+      hash = Math.imul(hash ^ (0x80 | ((c >> 6) & 0x3f)), P);
+    }
+    hash = Math.imul(hash ^ (0x80 | (c & 0x3f)), P);
   }
-  return hash % shards;
+  return (hash >>> 0) % shards;
 }
 
 /** The keys of one shard. */

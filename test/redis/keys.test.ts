@@ -33,6 +33,29 @@ describe('shardOf', () => {
       ),
     );
   });
+  it('agrees with it on any UTF-16 text, lone and paired surrogates included (counted as UTF-8 does)', () => {
+    // Code units drawn near each boundary of the UTF-8 encoding (1-4 bytes) and from the surrogates.
+    const unit = fc
+      .oneof(
+        fc.integer({ min: 0, max: 0x7f }),
+        fc.integer({ min: 0x80, max: 0x7ff }),
+        fc.integer({ min: 0x800, max: 0xd7ff }),
+        fc.integer({ min: 0xd800, max: 0xdbff }),
+        fc.integer({ min: 0xdc00, max: 0xdfff }),
+        fc.integer({ min: 0xe000, max: 0xffff }),
+        fc.constantFrom(0x7f, 0x80, 0x7ff, 0x800, 0xd7ff, 0xd800, 0xdbff, 0xdc00, 0xdfff, 0xfffd, 0xffff),
+      )
+      .map((c) => String.fromCharCode(c));
+    fc.assert(
+      fc.property(
+        fc.string({ unit, maxLength: 24 }),
+        fc.integer({ min: 1, max: MAX_SHARDS }),
+        (id, shards) => {
+          expect(shardOf(id, shards)).toBe(fnv1a(id) % shards);
+        },
+      ),
+    );
+  });
 });
 
 describe('keys', () => {

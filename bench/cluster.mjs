@@ -23,6 +23,7 @@
 // Options: --events N --subscribers N --workers N --shards N --batch N --lease-ms N --seed N --no-kill
 // --no-replace --new-name (a misspelt one is refused)
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Redis } from 'ioredis';
 import { createEngine, loadPolicy } from 'spendcap';
 import { publishEvents, publishProfiles, shardOf } from 'spendcap/redis';
@@ -114,6 +115,7 @@ try {
   let killed = 0;
   let killedPending = 0;
   let killedAt = null;
+  let killedCpu = null;
   // (seconds since the start, entries committed), every half second, for the timeline below.
   const samples = [];
   await waitUntilDone(client, {
@@ -125,6 +127,7 @@ try {
       const victim = running[0];
       killedPending = await pendingOf(client, shards, victim.consumer);
       if (killedPending === 0) return; // between batches: try again on the next poll
+      killedCpu = cpuSeconds(victim.child.pid);
       victim.child.kill('SIGKILL');
       await victim.exited;
       killed++;
@@ -177,6 +180,15 @@ try {
   console.log(
     `redis-server: ${redisCpu.toFixed(2)} CPU seconds during the workers' run (${((redisCpu / events) * 1e6).toFixed(1)} µs an event)`,
   );
+  // Where the two cores went: every process's CPU (the killed worker's up to its kill), against what
+  // the cores had over the run and what 30,000 events/s (issue 8's target) would leave an event.
+  const cpuOfWorkers = workerCpu.reduce((a, b) => a + (b ?? 0), 0) + (killedCpu ?? 0);
+  const cores = availableParallelism();
+  console.log(
+    `CPU: ${(cpuOfWorkers + redisCpu).toFixed(2)} s in all (${running.length} worker processes ${cpuOfWorkers.toFixed(2)} s, redis-server ${redisCpu.toFixed(2)} s), ` +
+      `${(((cpuOfWorkers + redisCpu) / events) * 1e6).toFixed(1)} µs an event; the ${cores} cores had ${(cores * fromSpawnSeconds).toFixed(2)} s from spawning ` +
+      `(${Math.round((100 * (cpuOfWorkers + redisCpu)) / (cores * fromSpawnSeconds))} % used); 30,000 events/s would leave ${((cores / 30_000) * 1e6).toFixed(1)} µs an event`,
+  );
   console.log(
     '\n| worker | CPU s | events | batches | actions | reports | claimed | conflicts | leases lost | errors |',
   );
@@ -186,7 +198,7 @@ try {
     const name = i >= workers ? `${r.consumer} (restarted)` : r.consumer;
     if (r.child.signalCode === 'SIGKILL')
       console.log(
-        `| ${r.consumer} (killed at ${killedAt?.toFixed(2)} s with ${killedPending} pending) | – | – | – | – | – | – | – | – | – |`,
+        `| ${r.consumer} (killed at ${killedAt?.toFixed(2)} s with ${killedPending} pending) | ${killedCpu?.toFixed(2) ?? '–'} | – | – | – | – | – | – | – | – |`,
       );
     else
       console.log(

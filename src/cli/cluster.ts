@@ -41,12 +41,13 @@ export interface WorkerCommandOptions {
   readonly prefix: string;
   readonly batch: number;
   readonly leaseMs: number;
+  readonly trimInput?: boolean;
   readonly every: number;
   readonly json?: boolean;
 }
 
 const statsLine = (consumer: string, s: WorkerStats): string =>
-  `worker ${consumer}: shards [${s.shards.join(',')}] events ${s.events} batches ${s.batches} actions ${s.actions} reports ${s.reports} conflicts ${s.conflicts} claimed ${s.claimed} leases lost ${s.leasesLost} errors ${s.errors}`;
+  `worker ${consumer}: shards [${s.shards.join(',')}] events ${s.events} batches ${s.batches} actions ${s.actions} reports ${s.reports} conflicts ${s.conflicts} claimed ${s.claimed} leases lost ${s.leasesLost} errors ${s.errors}${s.trimmed > 0 ? ` trimmed ${s.trimmed}` : ''}`;
 
 /**
  * Runs a worker until SIGTERM or SIGINT, then finishes its batch, gives up its shards and exits 0.
@@ -65,6 +66,7 @@ export async function workerCommand(policy: Policy, options: WorkerCommandOption
     prefix: options.prefix,
     batchSize: options.batch,
     leaseMs: options.leaseMs,
+    trimInput: options.trimInput === true,
     onError: (error) => {
       const message = error instanceof Error ? error.message : String(error);
       say(options.json ? JSON.stringify({ consumer, error: message }) : `worker ${consumer}: ${message}`);

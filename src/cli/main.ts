@@ -461,6 +461,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--prefix <prefix>', 'key prefix', 'spendcap')
     .option('--batch <n>', 'entries decided and committed together', '1000')
     .option('--lease-ms <ms>', "how long a dead worker's shards wait before another takes them over", '10000')
+    .option(
+      '--trim-input',
+      'trim the input streams of the shards held of entries every consumer group has acknowledged',
+    )
     .option('--every <seconds>', 'progress line interval', '10')
     .option('--json', 'progress and errors as JSON lines')
     .action(async (options: Record<string, string | boolean | undefined>) => {
@@ -473,6 +477,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         prefix: options['prefix'] as string,
         batch: positiveInt(options['batch'] as string, '--batch', 1000),
         leaseMs: positiveInt(options['leaseMs'] as string, '--lease-ms', 10_000),
+        trimInput: options['trimInput'] === true,
         every: positiveInt(options['every'] as string, '--every', 10),
         json: options['json'] === true,
       });

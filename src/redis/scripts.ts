@@ -252,3 +252,36 @@ else
 end
 return redis.call('ZCARD', KEYS[1])
 `);
+
+/**
+ * Trims the input stream (KEYS[2]) of entries every consumer group on it is done with, while ARGV[1]
+ * holds the shard's lease (KEYS[1]). A group is done with an entry it has read and acknowledged: each
+ * keeps its oldest pending entry and everything after, or, with none pending, its last delivered entry
+ * and everything after (so nothing it has not read yet); the stream is trimmed to the oldest of those
+ * (`XTRIM MINID ~`: whole nodes of entries only, so a few done entries may stay). A stream without a
+ * group is left alone. Returns the number of entries removed, or -1 without the lease.
+ */
+export const TRIM = script(`
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+-- Entry ids compared as the two decimal numbers they are, of any length.
+local function less(a, b)
+  if #a ~= #b then return #a < #b end
+  return a < b
+end
+local function before(x, y)
+  local i, j = string.find(x, '-', 1, true), string.find(y, '-', 1, true)
+  local xm, ym = string.sub(x, 1, i - 1), string.sub(y, 1, j - 1)
+  if xm ~= ym then return less(xm, ym) end
+  return less(string.sub(x, i + 1), string.sub(y, j + 1))
+end
+local keep = false
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[2])) do
+  local f = {}
+  for k = 1, #g, 2 do f[g[k]] = g[k + 1] end
+  local first = f['last-delivered-id']
+  if tonumber(f['pending']) > 0 then first = redis.call('XPENDING', KEYS[2], f['name'])[2] end
+  if not keep or before(first, keep) then keep = first end
+end
+if not keep or keep == '0-0' then return 0 end
+return redis.call('XTRIM', KEYS[2], 'MINID', '~', keep)
+`);

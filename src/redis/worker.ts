@@ -32,10 +32,11 @@ import {
   runScript,
   runScriptEach,
   TAKE_BACK,
+  TRIM,
 } from './scripts.js';
 
 /** Every script the worker runs, loaded when it (re)connects. */
-const SCRIPTS = [COMMIT, LOAD, CLAIM, RENEW, TAKE_BACK, RELEASE, HEARTBEAT];
+const SCRIPTS = [COMMIT, LOAD, CLAIM, RENEW, TAKE_BACK, RELEASE, HEARTBEAT, TRIM];
 
 /** Options of `createWorker`. */
 export interface WorkerOptions {
@@ -76,6 +77,14 @@ export interface WorkerOptions {
    * 100,000): while it holds the shard it is the only writer, so it need not read them back.
    */
   readonly cacheSize?: number;
+  /**
+   * Whether to trim the input streams of the shards held (default false). At every renewal of the
+   * leases, each loses the entries that every consumer group on it has read and acknowledged: up to the
+   * oldest entry a group still has pending or has not read (see TRIM in scripts.ts). Entries go a node
+   * at a time (`XTRIM … MINID ~`), so a few acknowledged ones may stay; a stream without a group is left
+   * alone. Without it, the input streams grow until trimmed by hand.
+   */
+  readonly trimInput?: boolean;
   /** Engine options (`evaluator`). */
   readonly engine?: EngineOptions;
   /** Told of every error the worker recovered from (a lost connection, a lost lease, a conflict). */
@@ -105,6 +114,8 @@ export interface WorkerStats {
   readonly claimed: number;
   /** Errors recovered from. */
   readonly errors: number;
+  /** Input entries trimmed (with `trimInput`). */
+  readonly trimmed: number;
   /** The shards held now. */
   readonly shards: readonly number[];
 }
@@ -232,6 +243,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   for (const name of ['group', 'consumer'] as const)
     if (typeof options[name] !== 'string' || options[name] === '')
       throw new SpendcapError('invalid_option', `${name}: expected a non-empty string`);
+  if (options.trimInput !== undefined && typeof options.trimInput !== 'boolean')
+    throw new SpendcapError('invalid_option', 'trimInput: expected true or false');
+  const trimInput = options.trimInput === true;
   if (options.client === null || typeof options.client?.duplicate !== 'function')
     throw new SpendcapError('invalid_option', 'client: expected an ioredis client');
   const { group, consumer } = options;
@@ -253,6 +267,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     leasesLost: 0,
     claimed: 0,
     errors: 0,
+    trimmed: 0,
   };
   const held = new Map<number, Held>();
   let connection: Redis | null = null;
@@ -335,7 +350,7 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
   async function balance(redis: Redis, renew: boolean, takeFree: boolean): Promise<number> {
     if (renew) {
       const list = [...held.values()];
-      const [live, kept] = await Promise.all([
+      const [live, kept, trimmed] = await Promise.all([
         guard(runScript(redis, HEARTBEAT, [registry], [consumer, leaseMs])),
         guard(
           runScriptEach(
@@ -344,7 +359,17 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
             list.map((h) => ({ keys: [h.keys.lease], args: [token, leaseMs] })),
           ),
         ),
+        trimInput
+          ? guard(
+              runScriptEach(
+                redis,
+                TRIM,
+                list.map((h) => ({ keys: [h.keys.lease, h.keys.events], args: [token] })),
+              ),
+            )
+          : [],
       ]);
+      for (const n of trimmed) if (Number(n) > 0) counts.trimmed += Number(n);
       peers = Number(live);
       list.forEach((h, i) => {
         if (Number(kept[i]) !== 1) lose(h, 'the lease ran out and another worker may own it');

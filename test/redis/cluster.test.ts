@@ -553,6 +553,63 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     );
   });
 
+  it('with trimInput, an input stream loses the entries every consumer group has acknowledged, and none that a group still needs', async () => {
+    const shards = 2;
+    const prefix = 'trim';
+    const w = generateW1({ subscribers: 30, events: 1200, seed: 13 }) as Workload;
+    await publishProfiles(client, w.profiles, { shards, prefix });
+    await publishEvents(client, w.events, { shards, prefix });
+    const keys = [0, 1].map((shard) => shardKeys(prefix, shard).events);
+    const idsOf = async (key: string) =>
+      ((await client.xrange(key, '-', '+')) as [string, string[]][]).map(([id]) => id);
+    const before = await Promise.all(keys.map(idsOf));
+    expect(before[0]!.length).toBeGreaterThan(300);
+    // Another group on shard 0 (an audit, say) has read 300 entries and acknowledged the first 100:
+    // its 101st entry and everything after it must stay.
+    await client.xgroup('CREATE', keys[0]!, 'audit', '0');
+    await client.xreadgroup('GROUP', 'audit', 'a1', 'COUNT', 300, 'STREAMS', keys[0]!, '>');
+    await client.xack(keys[0]!, 'audit', ...before[0]!.slice(0, 100));
+
+    const worker = soloWorker(prefix, shards, { consumer: 't1', batchSize: 100, trimInput: true });
+    const running = worker.start();
+    /** Polls until `done` holds (the worker trims at each renewal of its leases, every 333 ms here). */
+    const until = async (done: () => Promise<boolean>) => {
+      for (let i = 0; i < 200 && !(await done()); i++) await new Promise((r) => setTimeout(r, 50));
+      return done();
+    };
+    try {
+      await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
+      // Shard 1 has only the workers' group, which has acknowledged everything: all but the last node
+      // of entries goes (a node holds at most 100).
+      expect(await until(async () => (await client.xlen(keys[1]!)) <= 100)).toBe(true);
+      const after = await Promise.all(keys.map(idsOf));
+      // What stays is the end of each stream, and on shard 0 all that the audit group still needs.
+      for (const shard of [0, 1]) expect(before[shard]!.slice(-after[shard]!.length)).toEqual(after[shard]);
+      expect(after[0]!.length).toBeGreaterThanOrEqual(before[0]!.length - 100);
+      expect(worker.stats().trimmed).toBe(
+        before[0]!.length - after[0]!.length + before[1]!.length - after[1]!.length,
+      );
+      // Trimming leaves the group's progress readable, and the decisions are those of one engine.run.
+      for (const p of await progress(client, { shards, prefix }))
+        expect(p).toMatchObject({ lag: 0, pending: 0 });
+      const expected = await createEngine(policy).run(w.events, w.profiles);
+      expect(await actionIds(client, shards, prefix)).toEqual(
+        expected.decisions.flatMap((d) => d.actions.map((a) => a.id)).sort(),
+      );
+      // Once the audit group has read and acknowledged the rest, shard 0 is trimmed too.
+      const rest = (await client.xreadgroup('GROUP', 'audit', 'a1', 'STREAMS', keys[0]!, '>')) as [
+        string,
+        [string, string[]][],
+      ][];
+      await client.xack(keys[0]!, 'audit', ...before[0]!.slice(100, 300), ...rest[0]![1].map(([id]) => id));
+      expect(await until(async () => (await client.xlen(keys[0]!)) <= 100)).toBe(true);
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    expect(worker.stats().errors).toBe(0);
+  });
+
   it('publishEvents refuses an event without a subscriber id, naming its index, and writes nothing', async () => {
     await expect(
       publishEvents(client, [usage('a', 's1', 1), { type: 'usage', id: 'b' }], {

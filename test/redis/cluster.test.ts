@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -941,6 +941,51 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/anonymous\.ndjson:2: \$\[1\]\.subscriberId: expected the subscriber id/);
       expect(await client.keys('clibad:*')).toEqual([]);
+    });
+
+    it('spendcap worker --trim-input trims the input it has committed, and says how much in its stats', async () => {
+      // One shard and enough entries for several of a stream's nodes (XTRIM ~ removes whole nodes).
+      const events = Array.from({ length: 400 }, (_, i) => usage(`t${i}`, `s${i % 20}`, 10));
+      const profiles = Array.from({ length: 20 }, (_, i) => profile(`s${i}`));
+      await publishProfiles(client, profiles, { shards: 1, prefix: 'clitrim' });
+      await publishEvents(client, events, { shards: 1, prefix: 'clitrim' });
+      const key = shardKeys('clitrim', 0).events;
+      expect(await client.xlen(key)).toBe(400);
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'worker',
+          '--redis',
+          redis.url,
+          '--policy',
+          policyFile,
+          '--shards',
+          '1',
+          '--prefix',
+          'clitrim',
+        ].concat(['--consumer', 'ct', '--lease-ms', '300', '--every', '1', '--json', '--trim-input']),
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => (stderr += chunk));
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      try {
+        await waitUntilDone(client, { shards: 1, prefix: 'clitrim', timeoutMs: 30_000 });
+        for (let i = 0; i < 200 && (await client.xlen(key)) > 100; i++)
+          await new Promise((r) => setTimeout(r, 50));
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      const left = await client.xlen(key);
+      expect(left).toBeLessThanOrEqual(100);
+      const stats = stderr
+        .split('\n')
+        .filter((l) => l.includes('"trimmed"'))
+        .map((l) => JSON.parse(l) as { events: number; trimmed: number });
+      expect(stats.at(-1)).toMatchObject({ events: 400, trimmed: 400 - left });
     });
 
     it('spendcap worker and publish say clearly when the server cannot be reached or the URL is not one', () => {

@@ -259,10 +259,12 @@ return redis.call('ZCARD', KEYS[1])
  * keeps its oldest pending entry and everything after, or, with none pending, its last delivered entry
  * and everything after (so nothing it has not read yet); the stream is trimmed to the oldest of those
  * (`XTRIM MINID ~`: whole nodes of entries only, so a few done entries may stay). A stream without a
- * group is left alone. Returns the number of entries removed, or -1 without the lease.
+ * group, or deleted (the worker makes it again with its group), is left alone. Returns the number of
+ * entries removed, or -1 without the lease.
  */
 export const TRIM = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 -- Entry ids compared as the two decimal numbers they are, of any length.
 local function less(a, b)
   if #a ~= #b then return #a < #b end

@@ -15,7 +15,7 @@ import {
   shardOf,
   type WorkerOptions,
 } from 'spendcap/redis';
-import { CLAIM, COMMIT, runScript } from '../../src/redis/scripts';
+import { CLAIM, COMMIT, runScript, TRIM } from '../../src/redis/scripts';
 import { generateW1 } from '../../bench/workload.mjs';
 import {
   CLI,
@@ -608,6 +608,12 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       await running;
     }
     expect(worker.stats().errors).toBe(0);
+    // The script itself: nothing without the lease; a stream that is not there (deleted by hand: the
+    // worker makes it again with its group) is left alone rather than failing the renewal.
+    const lease = shardKeys(prefix, 9).lease;
+    await client.set(lease, 'token');
+    expect(await runScript(client, TRIM, [lease, shardKeys(prefix, 9).events], ['token'])).toBe(0);
+    expect(await runScript(client, TRIM, [lease, shardKeys(prefix, 9).events], ['another'])).toBe(-1);
   });
 
   it('publishEvents refuses an event without a subscriber id, naming its index, and writes nothing', async () => {

@@ -399,7 +399,10 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
     }
     if (takeFree && held.size < share) {
       // The shards not held, from this worker's own starting point (so that peers try different ones
-      // first): which have no lease, then a lease for as many of those as the share wants.
+      // first): which have no lease, then a lease for as many of those as the share wants. A lease
+      // that already holds this worker's token is its own (a SET NX or a RELEASE that ran but whose
+      // reply was lost with the connection): it is held again at once rather than left idle until it
+      // runs out, since nobody else can take it meanwhile.
       const first = shardOf(consumer, shards);
       const others: number[] = [];
       for (let i = 0; i < shards; i++) {
@@ -407,10 +410,14 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
         if (!held.has(shard)) others.push(shard);
       }
       const look = redis.pipeline();
-      for (const shard of others) look.exists(shardKeys(prefix, shard).lease);
+      for (const shard of others) look.get(shardKeys(prefix, shard).lease);
       const leased = (await guard(look.exec())) ?? [];
-      const free = others.filter((_, i) => leased[i]?.[0] === null && leased[i]?.[1] === 0);
-      const wanted = free.slice(0, share - held.size);
+      const holder = (i: number): string | null | undefined =>
+        leased[i]?.[0] === null ? (leased[i]?.[1] as string | null) : undefined;
+      for (const shard of others.filter((_, i) => holder(i) === token))
+        if (held.size < share) held.set(shard, newHeld(shard));
+      const free = others.filter((_, i) => holder(i) === null);
+      const wanted = free.slice(0, Math.max(0, share - held.size));
       if (wanted.length > 0) {
         const take = redis.pipeline();
         for (const shard of wanted) take.set(shardKeys(prefix, shard).lease, token, 'PX', leaseMs, 'NX');

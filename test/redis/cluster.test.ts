@@ -616,6 +616,70 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     expect(await runScript(client, TRIM, [lease, shardKeys(prefix, 9).events], ['another'])).toBe(-1);
   });
 
+  it("a lease taken whose reply was lost is the worker's own: it holds the shard at once, not when the lease runs out", async () => {
+    const prefix = 'lostset';
+    const shards = 1;
+    await publishProfiles(client, [profile('s1')], { shards, prefix });
+    await publishEvents(client, [usage('l1', 's1', 10), usage('l2', 's1', 10), usage('l3', 's1', 10)], {
+      shards,
+      prefix,
+    });
+    // The worker's connection, with the reply of its first SET NX (the taking of a lease) lost: the
+    // command runs, then the pipeline fails as when the connection drops.
+    let dropped = 0;
+    const lossy = (redis: Redis): Redis =>
+      new Proxy(redis, {
+        get(target, name) {
+          if (name === 'pipeline')
+            return () => {
+              const p = target.pipeline();
+              let takes = false;
+              return new Proxy(p, {
+                get(pt, n) {
+                  if (n === 'set')
+                    return (...args: unknown[]) => {
+                      takes ||= args.includes('NX');
+                      return (pt.set as (...a: unknown[]) => unknown)(...args);
+                    };
+                  if (n === 'exec')
+                    return async () => {
+                      const replies = await pt.exec();
+                      if (takes && dropped++ === 0) throw new Error('connection lost (simulated)');
+                      return replies;
+                    };
+                  const v = Reflect.get(pt, n) as unknown;
+                  return typeof v === 'function' ? v.bind(pt) : v;
+                },
+              });
+            };
+          const v = Reflect.get(target, name) as unknown;
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      });
+    const fake = {
+      options: client.options,
+      duplicate: (o: object) => lossy(client.duplicate(o)),
+    } as unknown as Redis;
+    const errors: string[] = [];
+    // A lease of 30 s: without knowing the lease is its own, the worker would wait that long.
+    const worker = soloWorker(prefix, shards, {
+      client: fake,
+      consumer: 'ls',
+      leaseMs: 30_000,
+      onError: (e) => errors.push(String(e)),
+    });
+    const running = worker.start();
+    try {
+      await waitUntilDone(client, { shards, prefix, timeoutMs: 10_000 });
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    expect(dropped).toBeGreaterThanOrEqual(1);
+    expect(errors).toEqual([expect.stringContaining('connection lost (simulated)')]);
+    expect(worker.stats()).toMatchObject({ events: 3, leasesLost: 0 });
+  });
+
   it('publishEvents refuses an event without a subscriber id, naming its index, and writes nothing', async () => {
     await expect(
       publishEvents(client, [usage('a', 's1', 1), { type: 'usage', id: 'b' }], {

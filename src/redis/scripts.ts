@@ -256,9 +256,10 @@ return redis.call('ZCARD', KEYS[1])
 /**
  * Trims the input stream (KEYS[2]) of entries every consumer group on it is done with, while ARGV[1]
  * holds the shard's lease (KEYS[1]). A group is done with an entry it has read and acknowledged: each
- * keeps its oldest pending entry and everything after, or, with none pending, its last delivered entry
- * and everything after (so nothing it has not read yet); the stream is trimmed to the oldest of those
- * (`XTRIM MINID ~`: whole nodes of entries only, so a few done entries may stay). A stream without a
+ * keeps the older of its oldest pending entry and its last delivered one, and everything after (so
+ * nothing it has not read yet); the stream is trimmed to the oldest of those (`XTRIM MINID ~`: whole
+ * nodes of entries only, so the last node of done entries stays, and at most 10,000 entries a call,
+ * Redis's default LIMIT for `~`, so that a long backlog never blocks the server for long). A stream without a
  * group, or deleted (the worker makes it again with its group), is left alone. Returns the number of
  * entries removed, or -1 without the lease.
  */
@@ -280,8 +281,13 @@ local keep = false
 for _, g in ipairs(redis.call('XINFO', 'GROUPS', KEYS[2])) do
   local f = {}
   for k = 1, #g, 2 do f[g[k]] = g[k + 1] end
+  -- Its last delivered entry, or its oldest pending one when that is older; a pending entry may also
+  -- be newer (after XGROUP SETID back, or XCLAIM ... FORCE), with undelivered entries before it.
   local first = f['last-delivered-id']
-  if tonumber(f['pending']) > 0 then first = redis.call('XPENDING', KEYS[2], f['name'])[2] end
+  if tonumber(f['pending']) > 0 then
+    local oldest = redis.call('XPENDING', KEYS[2], f['name'])[2]
+    if before(oldest, first) then first = oldest end
+  end
   if not keep or before(first, keep) then keep = first end
 end
 if not keep or keep == '0-0' then return 0 end

@@ -80,9 +80,10 @@ export interface WorkerOptions {
   /**
    * Whether to trim the input streams of the shards held (default false). At every renewal of the
    * leases, each loses the entries that every consumer group on it has read and acknowledged: up to the
-   * oldest entry a group still has pending or has not read (see TRIM in scripts.ts). Entries go a node
-   * at a time (`XTRIM … MINID ~`), so a few acknowledged ones may stay; a stream without a group is left
-   * alone. Without it, the input streams grow until trimmed by hand.
+   * oldest entry a group still has pending or has not been delivered (see TRIM in scripts.ts). Entries
+   * go a node at a time (`XTRIM … MINID ~`), so a few acknowledged ones may stay; a stream without a
+   * group is left alone; a trim the server refuses is reported through `onError`. Without it, the input
+   * streams grow until trimmed by hand.
    */
   readonly trimInput?: boolean;
   /** Engine options (`evaluator`). */
@@ -359,6 +360,9 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
             list.map((h) => ({ keys: [h.keys.lease], args: [token, leaseMs] })),
           ),
         ),
+        // A trim the server refuses (an ACL without XINFO or XTRIM, say) is reported and does not fail
+        // the renewal, which would start the worker over at every renewal. A lost connection fails
+        // the renewal anyway, and is reported there.
         trimInput
           ? guard(
               runScriptEach(
@@ -366,7 +370,11 @@ export function createWorker(options: WorkerOptions): SpendcapWorker {
                 TRIM,
                 list.map((h) => ({ keys: [h.keys.lease, h.keys.events], args: [token] })),
               ),
-            )
+            ).catch((error: unknown) => {
+              if (!(error instanceof Error && error.name === 'ReplyError')) throw error;
+              fail(error);
+              return [];
+            })
           : [],
       ]);
       for (const n of trimmed) if (Number(n) > 0) counts.trimmed += Number(n);

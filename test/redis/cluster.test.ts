@@ -581,7 +581,17 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
       // Shard 1 has only the workers' group, which has acknowledged everything: all but the last node
       // of entries goes (a node holds at most 100).
-      expect(await until(async () => (await client.xlen(keys[1]!)) <= 100)).toBe(true);
+      // (Until the worker has counted what its last trims removed: they are pipelined, one a shard.)
+      const removed = async () =>
+        (await Promise.all(keys.map((k) => client.xlen(k)))).reduce(
+          (a, n, i) => a + before[i]!.length - n,
+          0,
+        );
+      expect(
+        await until(
+          async () => (await client.xlen(keys[1]!)) <= 100 && worker.stats().trimmed === (await removed()),
+        ),
+      ).toBe(true);
       const after = await Promise.all(keys.map(idsOf));
       // What stays is the end of each stream, and on shard 0 all that the audit group still needs.
       for (const shard of [0, 1]) expect(before[shard]!.slice(-after[shard]!.length)).toEqual(after[shard]);
@@ -678,6 +688,83 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     expect(dropped).toBeGreaterThanOrEqual(1);
     expect(errors).toEqual([expect.stringContaining('connection lost (simulated)')]);
     expect(worker.stats()).toMatchObject({ events: 3, leasesLost: 0 });
+  });
+
+  /** Waits until the lease of a shard has been renewed `n` times (its time to live went up). */
+  async function renewals(prefix: string, shard: number, n: number): Promise<void> {
+    const lease = shardKeys(prefix, shard).lease;
+    let last = await client.pttl(lease);
+    for (let seen = 0, i = 0; seen < n && i < 400; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      const now = await client.pttl(lease);
+      if (now > last) seen++;
+      last = now;
+    }
+  }
+
+  it('with trimInput, a group whose pending entries are newer than its last delivered one (XGROUP SETID back) keeps what it has not been delivered', async () => {
+    const prefix = 'trimset';
+    const w = generateW1({ subscribers: 20, events: 600, seed: 17 }) as Workload;
+    await publishProfiles(client, w.profiles, { shards: 1, prefix });
+    await publishEvents(client, w.events, { shards: 1, prefix });
+    const key = shardKeys(prefix, 0).events;
+    const all = ((await client.xrange(key, '-', '+')) as [string, string[]][]).map(([id]) => id);
+    // The audit group reads 300, acknowledges 250, and is set back to the start: its pending entries
+    // (251-300) are newer than its last delivered id (0-0), and it will read everything again.
+    await client.xgroup('CREATE', key, 'audit', '0');
+    await client.xreadgroup('GROUP', 'audit', 'a1', 'COUNT', 300, 'STREAMS', key, '>');
+    await client.xack(key, 'audit', ...all.slice(0, 250));
+    await client.xgroup('SETID', key, 'audit', '0');
+    const worker = soloWorker(prefix, 1, { consumer: 'ts', batchSize: 100, trimInput: true });
+    const running = worker.start();
+    try {
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 30_000 });
+      await renewals(prefix, 0, 2); // each one trims
+    } finally {
+      await worker.stop();
+      await running;
+    }
+    expect(worker.stats()).toMatchObject({ events: all.length, trimmed: 0, errors: 0 });
+    expect(await client.xlen(key)).toBe(all.length);
+  });
+
+  it('with trimInput, a trim the server refuses (an ACL without XTRIM) is reported, and the worker goes on deciding', async () => {
+    const prefix = 'trimacl';
+    const events = Array.from({ length: 300 }, (_, i) => usage(`a${i}`, `s${i % 10}`, 10));
+    await publishProfiles(
+      client,
+      Array.from({ length: 10 }, (_, i) => profile(`s${i}`)),
+      {
+        shards: 1,
+        prefix,
+      },
+    );
+    await publishEvents(client, events.slice(0, 200), { shards: 1, prefix });
+    await client.call('ACL', 'SETUSER', 'notrim', 'on', 'nopass', '~*', '&*', '+@all', '-xtrim');
+    const limited = new Redis(redis.url, { username: 'notrim', password: 'any' });
+    const errors: string[] = [];
+    const worker = soloWorker(prefix, 1, {
+      client: limited,
+      consumer: 'ta',
+      batchSize: 50,
+      trimInput: true,
+      onError: (e) => errors.push(String(e)),
+    });
+    const running = worker.start();
+    try {
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 30_000 });
+      await renewals(prefix, 0, 2);
+      // Refused trims so far; events published now are still decided.
+      expect(errors.length).toBeGreaterThan(0);
+      await publishEvents(client, events.slice(200), { shards: 1, prefix });
+      await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 10_000 });
+    } finally {
+      await worker.stop();
+      await running;
+      limited.disconnect();
+    }
+    expect(worker.stats()).toMatchObject({ events: 300, trimmed: 0 });
+    for (const e of errors) expect(e).toMatch(/can't run this command/);
   });
 
   it('publishEvents refuses an event without a subscriber id, naming its index, and writes nothing', async () => {
@@ -1040,7 +1127,8 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       let stderr = '';
       child.stderr.setEncoding('utf8');
       child.stderr.on('data', (chunk: string) => (stderr += chunk));
-      const exited = new Promise((resolve) => child.on('exit', resolve));
+      // 'close', not 'exit': the last stats line is read by then.
+      const exited = new Promise((resolve) => child.on('close', resolve));
       try {
         await waitUntilDone(client, { shards: 1, prefix: 'clitrim', timeoutMs: 30_000 });
         for (let i = 0; i < 200 && (await client.xlen(key)) > 100; i++)

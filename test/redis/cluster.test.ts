@@ -13,6 +13,7 @@ import {
   readStreams,
   shardKeys,
   shardOf,
+  type SpendcapWorker,
   type WorkerOptions,
 } from 'spendcap/redis';
 import { CLAIM, COMMIT, runScript, TRIM } from '../../src/redis/scripts';
@@ -35,6 +36,17 @@ const available = haveRedisServer();
 const policyFile = 'rules/graduated-postpaid.json';
 const policy = loadPolicy(readFileSync(policyFile, 'utf8'));
 const SHARDS = 8;
+
+/** Runs `during` while the worker runs; then stops the worker and waits for it to end, whatever happened. */
+async function whileRunning(worker: SpendcapWorker, during: () => Promise<void>): Promise<void> {
+  const running = worker.start();
+  try {
+    await during();
+  } finally {
+    await worker.stop();
+    await running;
+  }
+}
 
 type Harness = Awaited<ReturnType<typeof startRedis>>;
 interface Workload {
@@ -271,13 +283,9 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
   ): Promise<{ stats: ReturnType<ReturnType<typeof createWorker>['stats']>; errors: string[] }> {
     const errors: string[] = [];
     const worker = soloWorker(prefix, shards, { ...more, onError: (e) => errors.push(String(e)) });
-    const running = worker.start();
-    try {
+    await whileRunning(worker, async () => {
       await waitUntilDone(more.client ?? client, { shards, prefix, timeoutMs: 30_000 });
-    } finally {
-      await worker.stop();
-      await running;
-    }
+    });
     return { stats: worker.stats(), errors };
   }
 
@@ -308,13 +316,9 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       pollMs: 5,
       batchSize: 100,
     });
-    const running = worker.start();
-    try {
+    await whileRunning(worker, async () => {
       await waitUntilDone(client, { shards, prefix, timeoutMs: 60_000 });
-    } finally {
-      await worker.stop();
-      await running;
-    }
+    });
     expect(worker.stats().batches).toBeGreaterThan(10);
     const expectedIds = expected.decisions.flatMap((d) => d.actions.map((a) => a.id));
     expect(expectedIds.length).toBeGreaterThan(50);
@@ -395,18 +399,14 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       leaseMs: 30_000,
       pollMs: 200,
     });
-    const running = worker.start();
-    try {
+    await whileRunning(worker, async () => {
       await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
       published.push(...(await strayRead(prefix, zombie, next)));
       const after = Array.from({ length: more }, next);
       published.push(...after);
       if (after.length > 0) await publishEvents(client, after, { shards: 1, prefix });
       await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 10_000 });
-    } finally {
-      await worker.stop();
-      await running;
-    }
+    });
     return { worker, published };
   }
 
@@ -492,8 +492,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       leaseMs: 1000,
       pollMs: 60_000,
     });
-    const running = worker.start();
-    try {
+    await whileRunning(worker, async () => {
       await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
       // Idle for three lease lives: the shard is still this worker's.
       await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -501,10 +500,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       expect(worker.stats().leasesLost).toBe(0);
       await publishEvents(client, [usage('p3', 's1', 100)], { shards: 1, prefix });
       await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 5_000 });
-    } finally {
-      await worker.stop();
-      await running;
-    }
+    });
     expect(worker.stats().events).toBe(3);
     expect(await client.hget(shardKeys(prefix, 0).state('s1'), 'v')).toBe('2');
   });
@@ -571,13 +567,12 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     await client.xack(keys[0]!, 'audit', ...before[0]!.slice(0, 100));
 
     const worker = soloWorker(prefix, shards, { consumer: 't1', batchSize: 100, trimInput: true });
-    const running = worker.start();
     /** Polls until `done` holds (the worker trims at each renewal of its leases, every 333 ms here). */
     const until = async (done: () => Promise<boolean>) => {
       for (let i = 0; i < 200 && !(await done()); i++) await new Promise((r) => setTimeout(r, 50));
       return done();
     };
-    try {
+    await whileRunning(worker, async () => {
       await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
       // Shard 1 has only the workers' group, which has acknowledged everything: all but the last node
       // of entries goes (a node holds at most 100).
@@ -613,10 +608,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       ][];
       await client.xack(keys[0]!, 'audit', ...before[0]!.slice(100, 300), ...rest[0]![1].map(([id]) => id));
       expect(await until(async () => (await client.xlen(keys[0]!)) <= 100)).toBe(true);
-    } finally {
-      await worker.stop();
-      await running;
-    }
+    });
     expect(worker.stats().errors).toBe(0);
     // The script itself: nothing without the lease; a stream that is not there (deleted by hand: the
     // worker makes it again with its group) is left alone rather than failing the renewal.
@@ -678,13 +670,9 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       leaseMs: 30_000,
       onError: (e) => errors.push(String(e)),
     });
-    const running = worker.start();
-    try {
+    await whileRunning(worker, async () => {
       await waitUntilDone(client, { shards, prefix, timeoutMs: 10_000 });
-    } finally {
-      await worker.stop();
-      await running;
-    }
+    });
     expect(dropped).toBeGreaterThanOrEqual(1);
     expect(errors).toEqual([expect.stringContaining('connection lost (simulated)')]);
     expect(worker.stats()).toMatchObject({ events: 3, leasesLost: 0 });
@@ -716,14 +704,10 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     await client.xack(key, 'audit', ...all.slice(0, 250));
     await client.xgroup('SETID', key, 'audit', '0');
     const worker = soloWorker(prefix, 1, { consumer: 'ts', batchSize: 100, trimInput: true });
-    const running = worker.start();
-    try {
+    await whileRunning(worker, async () => {
       await waitUntilDone(client, { shards: 1, prefix, timeoutMs: 30_000 });
       await renewals(prefix, 0, 2); // each one trims
-    } finally {
-      await worker.stop();
-      await running;
-    }
+    });
     expect(worker.stats()).toMatchObject({ events: all.length, trimmed: 0, errors: 0 });
     expect(await client.xlen(key)).toBe(all.length);
   });
@@ -960,8 +944,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
     const key = shardKeys(prefix, 0).state('s1');
     await publishProfiles(client, [profile('s1')], { shards, prefix });
     const worker = soloWorker(prefix, shards);
-    const running = worker.start();
-    try {
+    await whileRunning(worker, async () => {
       await publishEvents(client, [usage('c1', 's1', 100)], { shards, prefix });
       await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
       expect(await client.hget(key, 'v')).toBe('1');
@@ -972,10 +955,7 @@ describe.skipIf(!available)('spendcap/redis in process, on a real redis-server',
       await client.hset(key, 'v', '7', 's', JSON.stringify(moved.states['s1']));
       await publishEvents(client, [usage('c2', 's1', 100)], { shards, prefix });
       await waitUntilDone(client, { shards, prefix, timeoutMs: 30_000 });
-    } finally {
-      await worker.stop();
-      await running;
-    }
+    });
     expect(worker.stats().conflicts).toBe(1);
     const final = JSON.parse((await client.hget(key, 's'))!) as { seen: { ids: string[] } };
     expect(final.seen.ids).toEqual(['c1', 'x9', 'c2']);

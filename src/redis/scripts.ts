@@ -259,9 +259,9 @@ return redis.call('ZCARD', KEYS[1])
  * keeps the older of its oldest pending entry and its last delivered one, and everything after (so
  * nothing it has not read yet); the stream is trimmed to the oldest of those (`XTRIM MINID ~`: whole
  * nodes of entries only, so the last node of done entries stays, and at most 10,000 entries a call,
- * Redis's default LIMIT for `~`, so that a long backlog never blocks the server for long). A stream without a
- * group, or deleted (the worker makes it again with its group), is left alone. Returns the number of
- * entries removed, or -1 without the lease.
+ * Redis's default LIMIT for `~`, so that a long backlog never blocks the server for long). A stream
+ * without a group, or deleted (the worker makes it again with its group), is left alone. Returns the
+ * number of entries removed, or -1 without the lease.
  */
 export const TRIM = script(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
